@@ -1,0 +1,231 @@
+"""Append to and verify the hash-chained audit log.
+
+Appends are serialised by updating the single ``audit_head`` row first: PostgreSQL holds its
+row lock and SQLite its write lock until the transaction ends, so two writers never chain
+onto the same tip. Callers own the transaction; this module only flushes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from iocvn.audit.models import AuditEntry, AuditHead
+from iocvn.core.context import Actor
+from iocvn.core.ids import new_id
+from iocvn.core.timeutil import as_utc, utcnow
+
+GENESIS = "0" * 64
+# Lone surrogates (a JSON body may carry "\ud800") cannot be encoded as UTF-8 for hashing.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes that are hashed: every field but ``hash``, as sorted compact JSON."""
+    body = {
+        "seq": entry.seq,
+        "id": entry.id,
+        "at": as_utc(entry.at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": entry.actor,
+        "actor_org": entry.actor_org,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "before": entry.before,
+        "after": entry.after,
+        "request_id": entry.request_id,
+        "ip": entry.ip,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """``sha256(prev_hash || canonical(entry))`` as hex."""
+    return hashlib.sha256(entry.prev_hash.encode() + canonical(entry)).hexdigest()
+
+
+def _head(session: Session) -> AuditHead:
+    head = session.get(AuditHead, 1)
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str = "",
+    target_id: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction and return it."""
+    # Take the lock before reading the tip (see module docstring).
+    locked = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq)
+    )
+    if locked.rowcount == 0:  # type: ignore[attr-defined]
+        _head(session)
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
+    entry = AuditEntry(
+        seq=head.last_seq + 1,
+        id=new_id(),
+        at=utcnow(),
+        actor=actor.name,
+        actor_org=actor.org_code,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+        request_id=actor.request_id,
+        ip=actor.ip,
+        prev_hash=head.last_hash,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    head.last_seq = entry.seq
+    head.last_hash = entry.hash
+    session.flush()
+    return entry
+
+
+def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Round-trip through JSON so what is hashed equals what the database gives back."""
+    if value is None:
+        return None
+    text = _SURROGATE.sub("\ufffd", json.dumps(value, default=str, ensure_ascii=False))
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of walking the chain.
+
+    ``reason`` of a failure: ``missing_entry`` (a seq is absent), ``broken_link`` (prev_hash
+    is not the previous entry's hash: removed, inserted or reordered entries),
+    ``altered_entry`` (the stored hash does not match the content), ``truncated_tail``
+    (entries the head records are gone), ``head_mismatch`` (the last entry is not the one the
+    head records), ``entry_after_head`` (entries beyond the head's tip), ``head_missing``.
+    """
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def _tip(session: Session) -> tuple[int, str, int] | None:
+    """``(last_seq, last_hash, max stored seq)`` read in one statement, so one snapshot.
+
+    Reading the head and the entries in separate statements would race a concurrent append
+    (READ COMMITTED) and report a healthy log as truncated. ``None`` when the head is gone.
+    """
+    max_seq = select(func.coalesce(func.max(AuditEntry.seq), 0)).scalar_subquery()
+    row = session.execute(
+        select(AuditHead.last_seq, AuditHead.last_hash, max_seq).where(AuditHead.id == 1)
+    ).first()
+    if row is None:
+        return None
+    return int(row[0]), str(row[1]), int(row[2])
+
+
+def _entries(session: Session, upto: int, batch: int = 2000) -> Iterator[AuditEntry]:
+    """Entries with ``seq <= upto`` in order, as detached copies of what is stored.
+
+    Rows are read as columns, not through the session's identity map, so an object the caller
+    already holds can neither hide a change made in the database nor be expunged by us.
+    """
+    table = AuditEntry.__table__
+    last = 0
+    while True:
+        rows = (
+            session.execute(
+                select(table)
+                .where(table.c.seq > last, table.c.seq <= upto)
+                .order_by(table.c.seq)
+                .limit(batch)
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield AuditEntry(**row)
+        last = rows[-1]["seq"]
+
+
+def verify(session: Session) -> Verification:
+    """Recompute every hash; report the first entry that was changed, removed or inserted."""
+    tip = _tip(session)
+    if tip is None:
+        has_entries = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+        if has_entries:
+            return Verification(False, 0, 1, "head_missing")
+        return Verification(True, 0)
+    last_seq, last_hash, max_seq = tip
+    prev_hash = GENESIS
+    expected_seq = 1
+    checked = 0
+    for entry in _entries(session, last_seq):
+        if entry.seq != expected_seq:
+            return Verification(False, checked, expected_seq, "missing_entry")
+        if entry.prev_hash != prev_hash:
+            return Verification(False, checked, entry.seq, "broken_link")
+        if entry_hash(entry) != entry.hash:
+            return Verification(False, checked, entry.seq, "altered_entry")
+        prev_hash = entry.hash
+        expected_seq += 1
+        checked += 1
+    if checked < last_seq:
+        return Verification(False, checked, checked + 1, "truncated_tail")
+    if prev_hash != last_hash:
+        return Verification(False, checked, max(checked, 1), "head_mismatch")
+    if max_seq > last_seq:
+        return Verification(False, checked, last_seq + 1, "entry_after_head")
+    return Verification(True, checked)
+
+
+def search(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    target_id: str | None = None,
+    limit: int = 100,
+    before_seq: int | None = None,
+) -> list[AuditEntry]:
+    """Newest entries first, filtered; ``action`` matches a prefix (``user.`` finds all)."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if actor:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until)
+    if target_id:
+        stmt = stmt.where(AuditEntry.target_id == target_id)
+    if before_seq:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,45 @@
+"""Roles, what each may do, and which kind of org unit each may belong to."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLES: Final = (
+    "admin",  # quản trị hệ thống
+    "leader",  # lãnh đạo
+    "operator",  # điều hành viên IOC
+    "agency_officer",  # cán bộ sở, ban, ngành
+    "commune_officer",  # cán bộ xã, phường
+    "data_steward",  # quản trị dữ liệu
+    "viewer",  # chỉ xem
+    "integration",  # hệ thống tích hợp
+)
+
+# Which level of org unit a role's user may belong to (the unit decides the scope).
+ROLE_LEVELS: Final[dict[str, frozenset[str]]] = {
+    "admin": frozenset({"province"}),
+    "leader": frozenset({"province", "commune", "agency"}),
+    "operator": frozenset({"province", "commune"}),
+    "agency_officer": frozenset({"agency"}),
+    "commune_officer": frozenset({"commune"}),
+    "data_steward": frozenset({"province", "agency"}),
+    "viewer": frozenset({"province", "commune", "agency"}),
+    "integration": frozenset({"province", "commune", "agency"}),
+}
+
+ALL = frozenset(ROLES)
+
+# Permission → roles holding it. Later domains add their own permissions here.
+PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    "org.read": ALL,
+    "org.write": frozenset({"admin", "data_steward"}),
+    "user.read": frozenset({"admin"}),
+    "user.write": frozenset({"admin"}),
+    "token.write": frozenset({"admin"}),
+    "audit.read": frozenset({"admin"}),
+}
+
+
+def has_permission(role: str, permission: str) -> bool:
+    """True when ``role`` holds ``permission`` (unknown permissions are held by nobody)."""
+    return role in PERMISSIONS.get(permission, frozenset())

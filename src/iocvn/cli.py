@@ -1,0 +1,215 @@
+"""The ``iocvn`` command: set up, run, and operate an installation.
+
+Domain commands live beside their domain (``auth/cli.py``, ``org/cli.py``, ``audit/cli.py``);
+this module composes them and holds the whole-installation commands.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy import select
+
+from iocvn import __version__
+from iocvn.audit import cli as audit_cli
+from iocvn.auth import service as users
+from iocvn.auth.cli import cli_actor, fail, generate_password, token_app, user_app
+from iocvn.auth.models import User
+from iocvn.app import create_app
+from iocvn.config import Settings, get_settings
+from iocvn.core.crypto import new_data_key, new_token
+from iocvn.core.errors import IocError
+from iocvn.core.logs import configure as configure_logs
+from iocvn.db import migrate, transaction
+from iocvn.org import cli as org_cli
+from iocvn.org import service as org
+from iocvn.org.models import OrgUnit
+
+app = typer.Typer(
+    help="iocvn — Trung tâm giám sát, điều hành thông minh (IOC) của tỉnh.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(org_cli.app, name="org")
+app.add_typer(audit_cli.app, name="audit")
+
+DEMO_PROVINCE = "20"  # Lạng Sơn
+DEMO_LOGINS = Path(".iocvn-demo-logins")
+
+
+@app.callback()
+def _main() -> None:
+    """Set-up, serving and operations of one province's IOC."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def ensure_keys(env_file: Path = Path(".env")) -> list[str]:
+    """Write a secret key and a data key into ``.env`` when none is configured."""
+    settings = get_settings()
+    lines: list[str] = []
+    if not settings.secret_key:
+        lines.append(f"IOCVN_SECRET_KEY={new_token(32)}")
+    if not settings.data_keys:
+        lines.append(f"IOCVN_DATA_KEYS={new_data_key()}")
+    if lines:
+        existed = env_file.exists()
+        with env_file.open("a", encoding="utf-8") as fh:
+            if existed and env_file.read_text(encoding="utf-8")[-1:] not in ("", "\n"):
+                fh.write("\n")
+            fh.write("\n".join(lines) + "\n")
+        env_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        get_settings.cache_clear()
+    return [line.split("=", 1)[0] for line in lines]
+
+
+def _installed_province() -> str | None:
+    with transaction() as session:
+        return session.execute(
+            select(OrgUnit.code).where(OrgUnit.level == "province")
+        ).scalar_one_or_none()
+
+
+@app.command()
+def init(
+    province: Annotated[str, typer.Option(help="Official province code, e.g. 20 (Lạng Sơn)")],
+) -> None:
+    """Create or upgrade the schema and load the province's communes, wards and agencies."""
+    written = ensure_keys()
+    if written:
+        typer.echo(f"Đã tạo khóa mới trong .env / New keys written to .env: {', '.join(written)}")
+    migrate()
+    existing = _installed_province()
+    if existing is not None and existing != province:
+        typer.echo(
+            f"Lỗi / Error: cơ sở dữ liệu đã dùng cho tỉnh {existing} / "
+            f"the database already belongs to province {existing}",
+            err=True,
+        )
+        raise typer.Exit(1)
+    try:
+        with transaction() as session:
+            report = org.seed_province(session, province, cli_actor())
+    except IocError as exc:
+        fail(exc)
+    typer.echo(f"✓ {report.summary()}")
+
+
+def _demo_user(session_username: str, role: str, org_code: str, name: str) -> tuple[str, str]:
+    """Create a demo account, or reset its password; returns (username, password)."""
+    password = generate_password()
+    with transaction() as session:
+        user = session.execute(
+            select(User).where(User.username == session_username)
+        ).scalar_one_or_none()
+        if user is None:
+            users.create_user(
+                session,
+                cli_actor(),
+                users.NewUser(session_username, role, org_code, password, name),
+            )
+        else:
+            if user.status != "active":
+                users.unlock_user(session, cli_actor(), user)
+            users.set_password(session, cli_actor(), user, password)
+    return session_username, password
+
+
+def _demo_logins(commune: str) -> list[tuple[str, str, str]]:
+    """The demo accounts and their passwords, kept in a private file across re-runs."""
+    known: dict[str, str] = {}
+    if DEMO_LOGINS.exists():
+        for line in DEMO_LOGINS.read_text(encoding="utf-8").splitlines():
+            user, _, pw = line.partition(" ")
+            known[user] = pw
+    wanted = [
+        ("admin", "admin", "20", "Quản trị hệ thống (demo)"),
+        ("lanhdao", "leader", "20", "Lãnh đạo UBND tỉnh (demo)"),
+        ("dieuhanh", "operator", "20", "Điều hành viên IOC (demo)"),
+        (f"xa.{commune}", "commune_officer", commune, "Cán bộ phường (demo)"),
+    ]
+    logins = []
+    with transaction() as session:
+        existing = set(session.execute(select(User.username)).scalars())
+    for username, role, org_code, name in wanted:
+        if username in known and username in existing:
+            logins.append((username, role, known[username]))
+            continue
+        _, pw = _demo_user(username, role, org_code, name)
+        logins.append((username, role, pw))
+    DEMO_LOGINS.write_text("".join(f"{u} {p}\n" for u, _, p in logins), encoding="utf-8")
+    DEMO_LOGINS.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    return logins
+
+
+@app.command()
+def demo(
+    province: Annotated[str, typer.Option(help="Official province code")] = DEMO_PROVINCE,
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load only; do not serve")] = False,
+) -> None:
+    """Load the demo province (default Lạng Sơn) with demo accounts, then serve it."""
+    init(province)
+    with transaction() as session:
+        first_commune = session.execute(
+            select(OrgUnit.code)
+            .where(OrgUnit.level == "commune", OrgUnit.province_code == province)
+            .order_by(OrgUnit.code)
+        ).scalars().first()
+    logins = _demo_logins(first_commune or province)
+    settings = get_settings()
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    typer.echo("")
+    typer.echo(f"iocvn demo — {url}")
+    typer.echo("Tài khoản demo / demo logins:")
+    for username, role, pw in logins:
+        typer.echo(f"  {username:<16} {pw}   ({role})")
+    typer.echo(
+        "Lần đăng nhập đầu, tài khoản admin phải thiết lập ứng dụng xác thực (TOTP). / "
+        "At first login the admin sets up an authenticator app (TOTP)."
+    )
+    if not no_serve:
+        _serve(settings.model_copy(update={"demo": True}), host, port)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Serve the web pages and the API."""
+    _serve(get_settings(), host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    if not settings.secret_key or not settings.data_keys:
+        typer.echo(
+            "Lỗi / Error: thiếu IOCVN_SECRET_KEY hoặc IOCVN_DATA_KEYS — chạy `iocvn init` "
+            "hoặc đặt biến môi trường / run `iocvn init` or set them",
+            err=True,
+        )
+        raise typer.Exit(1)
+    configure_logs(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=False,  # the app applies X-Forwarded-* from IOCVN_TRUSTED_PROXIES
+        log_config=None,
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    app()

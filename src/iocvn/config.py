@@ -1,0 +1,82 @@
+"""Settings: the one place that reads the environment (``IOCVN_*`` variables and ``.env``).
+
+Every setting is documented in ``docs/configuration.md``; a test checks that. Nothing else in
+iocvn reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one iocvn installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IOCVN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./iocvn.db",
+        description="SQLAlchemy URL: sqlite:///./iocvn.db or postgresql+psycopg://user@host/db.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Secret for session and CSRF tokens; `iocvn init` writes one into .env.",
+    )
+    data_keys: str = Field(
+        default="",
+        description="Comma-separated Fernet keys encrypting personal and secret fields; "
+        "the first encrypts, all decrypt (key rotation). `iocvn init` writes one into .env.",
+    )
+    province_code: str = Field(default="", description="Official code of this province.")
+    host: str = Field(default="127.0.0.1", description="Address `iocvn serve` listens on.")
+    port: int = Field(default=8000, description="Port `iocvn serve` listens on.")
+    session_hours: int = Field(default=12, description="A web session ends after this many hours.")
+    session_idle_minutes: int = Field(
+        default=60, description="A web session ends after this many minutes without a request."
+    )
+    max_failed_logins: int = Field(default=5, description="Failed logins before the lock.")
+    lockout_minutes: int = Field(default=15, description="How long the automatic lock lasts.")
+    password_min_length: int = Field(default=12, description="Shortest password accepted.")
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest request body accepted (bytes)."
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Force the Secure cookie flag on/off; by default on when the request "
+        "came over HTTPS (directly or via X-Forwarded-Proto from a trusted proxy).",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses whose X-Forwarded-* headers are trusted.",
+    )
+    tile_url: str = Field(
+        default="",
+        description="Base-map tile URL template ({z}/{x}/{y}); empty shows vector layers only.",
+    )
+    demo: bool = Field(
+        default=False, description="Label the installation as a demo (set by `iocvn demo`)."
+    )
+    log_level: str = Field(default="INFO", description="Logging level (JSON logs on stderr).")
+    pg_dump: str = Field(default="pg_dump", description="pg_dump executable for backups.")
+    pg_restore: str = Field(default="pg_restore", description="pg_restore executable.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is an embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    def env_file_path(self) -> Path:
+        """The ``.env`` file that `iocvn init` writes generated keys into."""
+        return Path(".env")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,108 @@
+"""HTTP plumbing shared by every domain's routes: the unit-of-work session and request info.
+
+The request owns the transaction: the session is committed after the route returns and
+before the response is sent, and rolled back if anything raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session, sessionmaker
+
+from iocvn.core.context import Actor
+from iocvn.core.errors import Forbidden, Unauthenticated
+
+
+def _db(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(_db, scope="function")]
+
+
+def request_id(request: Request) -> str:
+    """The id the request-id middleware gave this request."""
+    return str(getattr(request.state, "request_id", ""))
+
+
+def client_ip(request: Request) -> str:
+    """The client address (the proxy middleware has already applied X-Forwarded-For)."""
+    return request.client.host if request.client else ""
+
+
+def anonymous_actor(request: Request, name: str = "anonymous") -> Actor:
+    """An actor for requests made before anyone is logged in."""
+    return Actor(name=name, request_id=request_id(request), ip=client_ip(request))
+
+
+class Scope(Protocol):
+    """What part of the province a caller sees (implemented by ``auth.scope.OrgScope``)."""
+
+    level: str
+    org_code: str
+    province_code: str
+
+    def area_clause(self, column: Any) -> ColumnElement[bool]:
+        """Filter on a column holding the commune/province code of a record."""
+
+    def sector_clause(self, column: Any) -> ColumnElement[bool]:
+        """Filter on a column holding the owning agency's code."""
+
+    def org_unit_clause(self) -> ColumnElement[bool]:
+        """Which org units the caller may see."""
+
+    def covers_unit(self, unit: Any) -> bool:
+        """True when the caller may see ``unit``."""
+
+    def may_edit_unit(self, unit: Any) -> bool:
+        """True when the caller may edit ``unit``."""
+
+
+class Caller(Protocol):
+    """The authenticated caller (implemented by ``auth.deps.Principal``).
+
+    Domains below ``auth`` (org, audit) see the caller through this protocol; the app wires
+    their routers behind ``auth``'s resolver, which puts the principal on ``request.state``.
+    """
+
+    scope: Scope
+
+    @property
+    def role(self) -> str:
+        """The caller's role code."""
+
+    def can(self, permission: str) -> bool:
+        """True when the caller's role holds ``permission``."""
+
+    def actor(self) -> Actor:
+        """The audit actor for this caller's changes."""
+
+
+def requires(permission: str) -> Callable[[Request], Caller]:
+    """A guard for routes of domains below ``auth``: the resolved caller must hold
+    ``permission``. Fails closed (401) when no resolver ran before it.
+    """
+
+    def _guard(request: Request) -> Caller:
+        caller: Caller | None = getattr(request.state, "principal", None)
+        if caller is None:
+            raise Unauthenticated()
+        if not caller.can(permission):
+            raise Forbidden(details={"permission": permission})
+        return caller
+
+    _guard.permission = permission  # type: ignore[attr-defined]
+    return _guard

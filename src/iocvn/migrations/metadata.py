@@ -1,0 +1,9 @@
+"""Every domain's tables, gathered for Alembic and for tests."""
+
+from iocvn.audit import models as audit_models
+from iocvn.auth import models as auth_models
+from iocvn.core.models import Base
+from iocvn.org import models as org_models
+
+metadata = Base.metadata
+__all__ = ["audit_models", "auth_models", "metadata", "org_models"]

@@ -1,0 +1,1 @@
+"""Organisation: the province, its communes and wards, and its agencies (sở, ban, ngành)."""

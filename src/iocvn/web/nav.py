@@ -1,0 +1,22 @@
+"""The navigation of the web shell. Later domains append their entries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry: where it goes, its i18n label, and the permission that shows it."""
+
+    href: str
+    label: str
+    permission: str | None = None
+
+
+NAV: list[NavItem] = [
+    NavItem("/", "nav.home"),
+    NavItem("/org", "nav.org", "org.read"),
+    NavItem("/admin/users", "nav.users", "user.read"),
+    NavItem("/admin/audit", "nav.audit", "audit.read"),
+]

@@ -1,0 +1,117 @@
+"""Test wiring: a fresh database per run (SQLite file, or a PostgreSQL database created and
+dropped here), migrated once, emptied after every test.
+
+Choose the database with ``IOCVN_TEST_DATABASE``: unset or ``sqlite`` for SQLite, or an admin
+URL such as ``postgresql+psycopg://postgres@127.0.0.1/postgres`` for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from iocvn.config import get_settings
+from iocvn.core.crypto import new_data_key
+from iocvn.db import engine_for, migrate
+from iocvn.migrations.metadata import metadata
+
+TEST_DB = os.environ.get("IOCVN_TEST_DATABASE", "sqlite")
+IS_PG = TEST_DB.startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run in the SQLite pass only; PostgreSQL-only tests in the PG pass only."""
+    for item in items:
+        if IS_PG and "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="browser tests run in the SQLite pass"))
+        if not IS_PG and "postgres_only" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (the PG pass runs it)"))
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of this run's own database."""
+    if not IS_PG:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    name = f"iocvn_test_{secrets.token_hex(6)}"
+    admin = create_engine(TEST_DB, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(TEST_DB).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point iocvn's settings at the test database with fresh keys."""
+    os.environ["IOCVN_DATABASE_URL"] = db_url
+    os.environ["IOCVN_SECRET_KEY"] = secrets.token_urlsafe(32)
+    os.environ["IOCVN_DATA_KEYS"] = new_data_key()
+    os.environ["IOCVN_PROVINCE_CODE"] = "20"
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str, _settings: None) -> Engine:
+    """The migrated test database."""
+    migrate(db_url)
+    return engine_for(db_url)
+
+
+def reset(engine: Engine) -> None:
+    """Empty every table and restart the audit chain (the PG guard is lifted only here)."""
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(
+            text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),
+            {"h": "0" * 64},
+        )
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Engine]:
+    """The test database, emptied after the test."""
+    yield engine
+    reset(engine)
+
+
+@pytest.fixture
+def session(db: Engine) -> Iterator[Session]:
+    """A session for service tests; the test commits what it wants to keep."""
+    with Session(db, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The repository's root directory."""
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def shared_data(repo_root: Path) -> Path:
+    """``../shared/data`` beside the checkout (real reference data)."""
+    return repo_root.parent / "shared" / "data"
