@@ -13,10 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from iocvn.app import create_app
 from iocvn.config import get_settings
 from iocvn.core.crypto import new_data_key
 from iocvn.db import engine_for, migrate
@@ -115,3 +118,16 @@ def repo_root() -> Path:
 def shared_data(repo_root: Path) -> Path:
     """``../shared/data`` beside the checkout (real reference data)."""
     return repo_root.parent / "shared" / "data"
+
+
+@pytest.fixture
+def app(db: Engine) -> FastAPI:
+    """The application on the test database."""
+    return create_app(get_settings())
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the API (no cookies kept between tests)."""
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import xstatic.pkg.leaflet as xs_leaflet
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -25,6 +26,30 @@ from iocvn.web.middleware import BodyGuard, Metrics, make_context_middleware
 from iocvn.web.nav import NAV
 
 STATIC = Path(__file__).parent / "web" / "static"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A router and how the app includes it (the permission tests read this list)."""
+
+    router: APIRouter
+    prefix: str = ""
+    in_schema: bool = True
+    # org and audit sit below auth: the app resolves their caller, and their routes guard
+    # themselves with iocvn.core.http.requires (which fails closed without the resolver).
+    behind_resolver: bool = False
+
+
+MOUNTS: tuple[Mount, ...] = (
+    Mount(ops.router),
+    Mount(auth_api.router, "/api/v1"),
+    Mount(org_api.router, "/api/v1", behind_resolver=True),
+    Mount(audit_api.router, "/api/v1", behind_resolver=True),
+    Mount(web_pages.router, in_schema=False),
+    Mount(auth_pages.router, in_schema=False),
+    Mount(org_pages.router, in_schema=False, behind_resolver=True),
+    Mount(audit_pages.router, in_schema=False, behind_resolver=True),
+)
 
 
 def content_security_policy(settings: Settings) -> str:
@@ -59,8 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.nav = NAV
 
     errors.install(app)
+    route_paths = {id(r): m.prefix + r.path for m in MOUNTS for r in m.router.routes}
     app.middleware("http")(
-        make_context_middleware(app.state.metrics, content_security_policy(settings))
+        make_context_middleware(app.state.metrics, content_security_policy(settings), route_paths)
     )
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(
@@ -68,17 +94,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_hosts=[h.strip() for h in settings.trusted_proxies.split(",") if h.strip()],
     )
 
-    # org and audit sit below auth: their routers get the caller resolved here and guard
-    # themselves with iocvn.core.http.requires (which fails closed without this).
-    caller = [Depends(current)]
-    app.include_router(ops.router)
-    app.include_router(auth_api.router, prefix="/api/v1")
-    app.include_router(org_api.router, prefix="/api/v1", dependencies=caller)
-    app.include_router(audit_api.router, prefix="/api/v1", dependencies=caller)
-    for page_module in (web_pages, auth_pages):
-        app.include_router(page_module.router, include_in_schema=False)
-    for page_module in (org_pages, audit_pages):
-        app.include_router(page_module.router, include_in_schema=False, dependencies=caller)
+    for mount in MOUNTS:
+        app.include_router(
+            mount.router,
+            prefix=mount.prefix,
+            include_in_schema=mount.in_schema,
+            dependencies=[Depends(current)] if mount.behind_resolver else None,
+        )
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xs_leaflet.BASE_DIR), "leaflet")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from iocvn import __version__
 from iocvn.audit import cli as audit_cli
 from iocvn.auth import service as users
-from iocvn.auth.cli import cli_actor, fail, generate_password, token_app, user_app
+from iocvn.auth.cli import generate_password, token_app, user_app
+from iocvn.core.clitools import cli_actor, fail
 from iocvn.auth.models import User
 from iocvn.app import create_app
 from iocvn.config import Settings, get_settings

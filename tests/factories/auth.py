@@ -73,3 +73,12 @@ def next_code(user: User) -> str:
     step = (user.totp_last_step or 0) + 1
     now_step = int(time.time()) // 30
     return totp.at(max(step, now_step - 1) * 30)
+
+
+def bearer(session: Session, username: str, role: str, org: str, *, read_only: bool = False) -> dict[str, str]:
+    """Create an account (no password: fast) with a token; return the Authorization header."""
+    user = add_user(session, username, role, org, password=None)
+    plain, _ = credentials.create_token(
+        session, ADMIN_ACTOR, user, scopes=("read",) if read_only else ("read", "write")
+    )
+    return {"Authorization": f"Bearer {plain}"}

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 import secrets
 import string
 import sys
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from iocvn.auth import credentials
 from iocvn.auth import service as users
 from iocvn.auth.roles import ROLES
-from iocvn.core.context import Actor
+from iocvn.core.clitools import cli_actor, fail
 from iocvn.core.errors import IocError
-from iocvn.core.i18n import t
 from iocvn.db import transaction
 
 user_app = typer.Typer(help="Tài khoản: cấp, khóa, mở khóa, thu hồi. / Accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Mã truy cập API. / API tokens.", no_args_is_help=True)
-
-
-def cli_actor() -> Actor:
-    """Changes made from the command line are audited as ``cli:<os user>``."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(name=f"cli:{who}"[:64])
-
-
-def fail(error: IocError) -> NoReturn:
-    """Print a domain error the way the API would, and exit 1."""
-    message = t(error.message_key, "vi", **error.params)
-    english = t(error.message_key, "en", **error.params)
-    typer.echo(f"Lỗi / Error [{error.code}]: {message} / {english}", err=True)
-    if error.details:
-        typer.echo(f"  {error.details}", err=True)
-    raise typer.Exit(1)
 
 
 def generate_password() -> str:

@@ -22,9 +22,9 @@ from iocvn.auth.deps import (
     SESSION_COOKIE,
     CsrfFailed,
     Principal,
+    CurrentPrincipal,
     check_csrf,
     require,
-    resolve,
 )
 from iocvn.auth.models import User, WebSession
 from iocvn.auth.roles import ROLE_LEVELS, ROLES
@@ -372,11 +372,8 @@ def user_action(username: str, action: str, principal: Admin, db: DbSession) -> 
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, db: DbSession) -> Response:
+def account_page(request: Request, principal: CurrentPrincipal, db: DbSession) -> Response:
     """The caller's own account and two-factor status."""
-    principal = resolve(request, db)
-    if principal is None:
-        raise Unauthenticated()
     return render(
         request,
         "auth/account.html",

@@ -69,9 +69,13 @@ def security_headers(response: Response, csp: str) -> None:
 
 
 def make_context_middleware(
-    metrics: Metrics, csp: str
+    metrics: Metrics, csp: str, route_paths: dict[int, str]
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """The ``http`` middleware: id, language, content-type check, log line, metrics, headers."""
+    """The ``http`` middleware: id, language, log line, metrics, headers.
+
+    ``route_paths`` maps a route object to its full path template (with the include prefix),
+    so metrics are labelled ``/api/v1/org-units/{code}`` and never by raw URL.
+    """
 
     async def middleware(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -90,7 +94,7 @@ def make_context_middleware(
             REQUEST_ID.reset(token)
         elapsed = time.perf_counter() - start
         route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = route_paths.get(id(route)) or getattr(route, "path", None) or "unmatched"
         metrics.requests.labels(request.method, template, str(response.status_code)).inc()
         metrics.latency.labels(request.method, template).observe(elapsed)
         response.headers["X-Request-ID"] = rid
