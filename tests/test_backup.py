@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -65,6 +66,7 @@ UNITS = [
         province_code="20",
         valid_from=date(2025, 7, 1),
         sector="y tế",
+        search_key="so y te\nsở y tế\t(dòng 2)",  # COPY escapes these: still one row
     ),
 ]
 
@@ -214,6 +216,28 @@ def test_restore_reports_a_tampered_audit_log_in_the_backup(
         set_field(conn, 2, actor="ke.gian")
     report = restore(target_url, backup(db_url, backup_dir / "iocvn.backup").path)
     assert report.audit == Verification(False, 1, 2, "altered_entry")
+
+
+def test_backup_while_writers_append_is_a_consistent_snapshot(
+    db: Engine, db_url: str, target_url: str, backup_dir: Path
+) -> None:
+    seed(db)
+    stop = threading.Event()
+
+    def append() -> None:
+        while not stop.is_set():
+            with transaction(db) as session:
+                record(session, Actor("writer"), "test.during_backup")
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        made = backup(db_url, backup_dir / "iocvn.backup")  # checks its counts itself
+    finally:
+        stop.set()
+        writer.join()
+    report = restore(target_url, made.path)
+    assert report.audit == Verification(True, made.tables["audit_log"])
 
 
 # --- refusals ------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from tests.factories.auth import add_units, bearer
 
 from iocvn.app import MOUNTS
 from iocvn.auth.deps import current
 from iocvn.auth.roles import PERMISSIONS, ROLE_LEVELS, ROLES
-from tests.factories.auth import add_units, bearer
 
 # Routes anyone may call (login flow, health, assets, the OpenAPI document).
 PUBLIC = {
@@ -60,8 +60,12 @@ def routes() -> list[tuple[str, str, str | None, bool]]:
             permission, needs_login = guard_of(route)
             for method in sorted(route.methods - {"HEAD"}):
                 found.append(
-                    (method, mount.prefix + route.path, permission,
-                     needs_login or mount.behind_resolver)
+                    (
+                        method,
+                        mount.prefix + route.path,
+                        permission,
+                        needs_login or mount.behind_resolver,
+                    )
                 )
     return found
 
@@ -90,12 +94,15 @@ def _url(path: str, token_id: str) -> str:
 @pytest.fixture
 def world(session: Session) -> dict[str, Any]:
     """One token per role, a target account and a token to act on."""
-    from iocvn.auth import credentials
     from tests.factories.auth import ADMIN_ACTOR, add_user
+
+    from iocvn.auth import credentials
 
     add_units(session)
     headers = {
-        role: bearer(session, f"u-{role.replace('_', '-')}", role, ORG_FOR_LEVEL[min(ROLE_LEVELS[role])])
+        role: bearer(
+            session, f"u-{role.replace('_', '-')}", role, ORG_FOR_LEVEL[min(ROLE_LEVELS[role])]
+        )
         for role in ROLES
     }
     target = add_user(session, "target", "viewer", "05977", password=None)
@@ -107,7 +114,9 @@ def world(session: Session) -> dict[str, Any]:
 GUARDED = [(m, p, perm) for m, p, perm, login in ROUTES if perm or login]
 
 
-@pytest.mark.parametrize(("method", "path", "permission"), GUARDED, ids=[f"{m} {p}" for m, p, _ in GUARDED])
+@pytest.mark.parametrize(
+    ("method", "path", "permission"), GUARDED, ids=[f"{m} {p}" for m, p, _ in GUARDED]
+)
 def test_guarded_route(
     method: str, path: str, permission: str | None, client: TestClient, world: dict[str, Any]
 ) -> None:
@@ -118,7 +127,9 @@ def test_guarded_route(
     for role in ROLES:
         allowed = permission is None or role in PERMISSIONS[permission]
         response = client.request(
-            method, url, headers=world["headers"][role] | {"Accept": "application/json"},
+            method,
+            url,
+            headers=world["headers"][role] | {"Accept": "application/json"},
             json={} if method in ("POST", "PATCH", "PUT") else None,
         )
         if allowed:  # may still be refused by scope (another code), never by permission

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import xstatic.pkg.leaflet as xs_leaflet
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -84,7 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.nav = NAV
 
     errors.install(app)
-    route_paths = {id(r): m.prefix + r.path for m in MOUNTS for r in m.router.routes}
+    route_paths = {
+        id(r): m.prefix + r.path for m in MOUNTS for r in m.router.routes if isinstance(r, APIRoute)
+    }
     app.middleware("http")(
         make_context_middleware(app.state.metrics, content_security_policy(settings), route_paths)
     )

@@ -14,14 +14,15 @@ import typer
 import uvicorn
 from sqlalchemy import select
 
-from iocvn import __version__
+from iocvn import __version__, backup
+from iocvn.app import create_app
 from iocvn.audit import cli as audit_cli
+from iocvn.audit import service as audit
 from iocvn.auth import service as users
 from iocvn.auth.cli import generate_password, token_app, user_app
-from iocvn.core.clitools import cli_actor, fail
 from iocvn.auth.models import User
-from iocvn.app import create_app
 from iocvn.config import Settings, get_settings
+from iocvn.core.clitools import cli_actor, fail
 from iocvn.core.crypto import new_data_key, new_token
 from iocvn.core.errors import IocError
 from iocvn.core.logs import configure as configure_logs
@@ -29,6 +30,7 @@ from iocvn.db import migrate, transaction
 from iocvn.org import cli as org_cli
 from iocvn.org import service as org
 from iocvn.org.models import OrgUnit
+from iocvn.org.official import fold
 
 app = typer.Typer(
     help="iocvn — Trung tâm giám sát, điều hành thông minh (IOC) của tỉnh.",
@@ -103,7 +105,11 @@ def init(
             report = org.seed_province(session, province, cli_actor())
     except IocError as exc:
         fail(exc)
-    typer.echo(f"✓ {report.summary()}")
+    typer.echo(
+        f"✓ {report.province_name} ({report.province_code}): {report.communes} xã, phường / "
+        f"communes, {report.agencies} cơ quan / agencies; mới / created {len(report.created)}, "
+        f"cập nhật / updated {len(report.updated)}, ranh giới / boundaries {report.boundaries}"
+    )
 
 
 def _demo_user(session_username: str, role: str, org_code: str, name: str) -> tuple[str, str]:
@@ -126,7 +132,7 @@ def _demo_user(session_username: str, role: str, org_code: str, name: str) -> tu
     return session_username, password
 
 
-def _demo_logins(commune: str) -> list[tuple[str, str, str]]:
+def _demo_logins(commune: str, commune_slug: str) -> list[tuple[str, str, str]]:
     """The demo accounts and their passwords, kept in a private file across re-runs."""
     known: dict[str, str] = {}
     if DEMO_LOGINS.exists():
@@ -137,7 +143,7 @@ def _demo_logins(commune: str) -> list[tuple[str, str, str]]:
         ("admin", "admin", "20", "Quản trị hệ thống (demo)"),
         ("lanhdao", "leader", "20", "Lãnh đạo UBND tỉnh (demo)"),
         ("dieuhanh", "operator", "20", "Điều hành viên IOC (demo)"),
-        (f"xa.{commune}", "commune_officer", commune, "Cán bộ phường (demo)"),
+        (f"canbo.{commune_slug}", "commune_officer", commune, "Cán bộ xã, phường (demo)"),
     ]
     logins = []
     with transaction() as session:
@@ -163,12 +169,21 @@ def demo(
     """Load the demo province (default Lạng Sơn) with demo accounts, then serve it."""
     init(province)
     with transaction() as session:
-        first_commune = session.execute(
-            select(OrgUnit.code)
-            .where(OrgUnit.level == "commune", OrgUnit.province_code == province)
-            .order_by(OrgUnit.code)
-        ).scalars().first()
-    logins = _demo_logins(first_commune or province)
+        first_commune = (
+            session.execute(
+                select(OrgUnit)
+                .where(OrgUnit.level == "commune", OrgUnit.province_code == province)
+                .order_by(OrgUnit.code)
+            )
+            .scalars()
+            .first()
+        )
+        commune = (
+            (first_commune.code, fold(first_commune.short_name).replace(" ", ""))
+            if first_commune
+            else (province, "tinh")
+        )
+    logins = _demo_logins(*commune)
     settings = get_settings()
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo("")
@@ -210,6 +225,57 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+@app.command("backup")
+def backup_cmd(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file")
+    ] = False,
+) -> None:
+    """Back up the whole database (SQLite online backup; PostgreSQL pg_dump), then verify it."""
+    try:
+        report = backup.backup(get_settings().database_url, file, overwrite=overwrite)
+    except IocError as exc:
+        fail(exc)
+    rows = sum(report.tables.values())
+    typer.echo(
+        f"✓ {report.path} — {report.dialect}, {len(report.tables)} bảng / tables, {rows} dòng / "
+        f"rows, {report.size_bytes} bytes, sha256 {report.sha256}, schema {report.alembic_revision}"
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="A file written by `iocvn backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds data")
+    ] = False,
+) -> None:
+    """Restore a backup into the configured database (empty unless --force), then verify it."""
+    try:
+        report = backup.restore(get_settings().database_url, file, force=force)
+    except IocError as exc:
+        fail(exc)
+    with transaction() as session:
+        audit.record(
+            session,
+            cli_actor(),
+            "system.restore",
+            target_type="database",
+            target_id=file.name[:64],
+            after={"tables": len(report.tables), "force": force},
+        )
+    state = (
+        "toàn vẹn / intact" if report.audit.ok else f"HỎNG / BROKEN at {report.audit.first_bad_seq}"
+    )
+    typer.echo(
+        f"✓ {file} → {report.dialect}: {sum(report.tables.values())} dòng / rows; "
+        f"nhật ký / audit log {state}"
+    )
+    if not report.audit.ok:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
         description="Comma-separated Fernet keys encrypting personal and secret fields; "
         "the first encrypts, all decrypt (key rotation). `iocvn init` writes one into .env.",
     )
-    province_code: str = Field(default="", description="Official code of this province.")
     host: str = Field(default="127.0.0.1", description="Address `iocvn serve` listens on.")
     port: int = Field(default=8000, description="Port `iocvn serve` listens on.")
     session_hours: int = Field(default=12, description="A web session ends after this many hours.")

@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories.auth import PASSWORD, add_units, bearer
 
 from iocvn.audit.models import AuditEntry
 from iocvn.auth.models import User
-from tests.factories.auth import PASSWORD, add_units, bearer
 
 
 @pytest.fixture
@@ -45,16 +45,19 @@ def test_create_list_and_update_users(client: TestClient, admin: dict[str, str])
     created = client.post(
         "/api/v1/users",
         headers=admin,
-        json={"username": "xa.dongkinh", "role": "commune_officer", "org_unit": "05977",
-              "password": PASSWORD, "display_name": "Lê Văn Tám"},
+        json={
+            "username": "xa.dongkinh",
+            "role": "commune_officer",
+            "org_unit": "05977",
+            "password": PASSWORD,
+            "display_name": "Lê Văn Tám",
+        },
     )
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "active"
     listed = client.get("/api/v1/users", headers=admin).json()
     assert [u["username"] for u in listed] == ["quantri", "xa.dongkinh"]
-    patched = client.patch(
-        "/api/v1/users/xa.dongkinh", headers=admin, json={"org_unit": "06187"}
-    )
+    patched = client.patch("/api/v1/users/xa.dongkinh", headers=admin, json={"org_unit": "06187"})
     assert patched.json()["org_unit"] == "06187"
 
 
@@ -84,20 +87,20 @@ def test_weak_password_is_422_and_nothing_is_written(
     assert response.status_code == 422
     assert response.json()["error"] == "weak_password"
     assert session.execute(select(User).where(User.username == "yeu")).first() is None
-    assert session.execute(
-        select(AuditEntry).where(AuditEntry.target_id == "yeu")
-    ).first() is None
+    assert session.execute(select(AuditEntry).where(AuditEntry.target_id == "yeu")).first() is None
 
 
 def test_unknown_org_and_role_are_clear_errors(client: TestClient, admin: dict[str, str]) -> None:
     unknown_org = client.post(
-        "/api/v1/users", headers=admin,
+        "/api/v1/users",
+        headers=admin,
         json={"username": "nguoi.moi", "role": "viewer", "org_unit": "99999"},
     )
     assert unknown_org.status_code == 422
     assert unknown_org.json()["error"] == "unknown_org_unit"
     unknown_role = client.post(
-        "/api/v1/users", headers=admin,
+        "/api/v1/users",
+        headers=admin,
         json={"username": "nguoi.moi", "role": "mayor", "org_unit": "20"},
     )
     assert unknown_role.status_code == 422
@@ -190,7 +193,9 @@ def test_changes_through_the_api_are_audited_with_request_id(
     )
     assert response.headers["x-request-id"] == "req-abc-123"
     entry = session.execute(
-        select(AuditEntry).where(AuditEntry.action == "user.create", AuditEntry.target_id == "xa.kylua")
+        select(AuditEntry).where(
+            AuditEntry.action == "user.create", AuditEntry.target_id == "xa.kylua"
+        )
     ).scalar_one()
     assert (entry.actor, entry.actor_org, entry.request_id) == ("quantri", "20", "req-abc-123")
     assert entry.ip == "testclient"

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user, next_code, totp_of
 
 from iocvn.audit.models import AuditEntry
 from iocvn.auth import credentials
@@ -14,7 +15,6 @@ from iocvn.auth.models import ApiToken, RecoveryCode, User
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
 from iocvn.core.timeutil import utcnow
-from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user, next_code, totp_of
 
 WEB = Actor("anonymous", request_id="r1", ip="203.0.113.9")
 
@@ -41,8 +41,9 @@ def test_unknown_user_and_wrong_password_look_the_same(units: Session) -> None:
     assert a.outcome == b.outcome == "failed"
     reasons = [
         e.after["reason"]
-        for e in units.execute(select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
-        .scalars()
+        for e in units.execute(
+            select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
+        ).scalars()
     ]
     assert reasons == ["unknown_user", "bad_password"]
 

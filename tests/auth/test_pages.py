@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories.auth import PASSWORD, add_units, add_user, next_code
 
 from iocvn.audit.models import AuditEntry
-from tests.factories.auth import PASSWORD, add_units, add_user, next_code
 
 
 def csrf_of(html: str) -> str:
@@ -19,12 +19,16 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def login(client: TestClient, username: str, password: str, next_: str = "/"):  # noqa: ANN201
+def login(client: TestClient, username: str, password: str, next_: str = "/"):
     form = client.get("/login")
     return client.post(
         "/login",
-        data={"username": username, "password": password, "csrf_token": csrf_of(form.text),
-              "next": next_},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(form.text),
+            "next": next_,
+        },
         follow_redirects=False,
     )
 
@@ -57,13 +61,16 @@ def test_login_without_csrf_is_refused(client: TestClient, units: Session) -> No
     units.commit()
     client.get("/login")
     response = client.post(
-        "/login", data={"username": "canbo", "password": PASSWORD, "csrf_token": "forged"},
+        "/login",
+        data={"username": "canbo", "password": PASSWORD, "csrf_token": "forged"},
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 403 and response.json()["error"] == "csrf_failed"
 
 
-def test_failed_login_says_the_same_for_unknown_and_wrong(client: TestClient, units: Session) -> None:
+def test_failed_login_says_the_same_for_unknown_and_wrong(
+    client: TestClient, units: Session
+) -> None:
     add_user(units, "canbo", "commune_officer", "05977")
     units.commit()
     a = login(client, "khongco", PASSWORD)
@@ -71,9 +78,11 @@ def test_failed_login_says_the_same_for_unknown_and_wrong(client: TestClient, un
     assert a.status_code == b.status_code == 401
     message = "Tên đăng nhập hoặc mật khẩu không đúng"
     assert message in a.text and message in b.text
-    failures = units.execute(
-        select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
-    ).scalars().all()
+    failures = (
+        units.execute(select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
+        .scalars()
+        .all()
+    )
     assert len(failures) == 2  # committed although the answer is an error
 
 

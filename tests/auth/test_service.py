@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user
 
 from iocvn.audit import service as audit
 from iocvn.audit.models import AuditEntry
@@ -12,7 +13,6 @@ from iocvn.auth import credentials
 from iocvn.auth import service as users
 from iocvn.auth.models import User, WebSession
 from iocvn.core.errors import Conflict, Invalid
-from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user
 
 
 @pytest.fixture
@@ -31,7 +31,11 @@ def test_create_user_hashes_password_and_audits(units: Session) -> None:
     assert user.password_hash and user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     entry = units.execute(select(AuditEntry)).scalar_one()
-    assert (entry.action, entry.actor, entry.target_id) == ("user.create", "test-admin", "can.bo-01")
+    assert (entry.action, entry.actor, entry.target_id) == (
+        "user.create",
+        "test-admin",
+        "can.bo-01",
+    )
     assert entry.after == {
         "username": "can.bo-01",
         "display_name": "Can.Bo-01",

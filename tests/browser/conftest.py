@@ -17,8 +17,15 @@ from iocvn.app import create_app
 from iocvn.config import get_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-        "--disable-component-update", "--disable-sync", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 
 def _free_port() -> int:
@@ -31,8 +38,13 @@ def _free_port() -> int:
 def live_server(db: Engine) -> Iterator[str]:
     """The app on a free local port for the duration of one test."""
     port = _free_port()
-    config = uvicorn.Config(create_app(get_settings()), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(get_settings()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -50,7 +62,9 @@ def live_server(db: Engine) -> Iterator[str]:
 def page(live_server: str) -> Iterator[object]:
     """A fresh Chromium page (Debian's binary, headless)."""
     if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

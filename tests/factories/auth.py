@@ -75,7 +75,9 @@ def next_code(user: User) -> str:
     return totp.at(max(step, now_step - 1) * 30)
 
 
-def bearer(session: Session, username: str, role: str, org: str, *, read_only: bool = False) -> dict[str, str]:
+def bearer(
+    session: Session, username: str, role: str, org: str, *, read_only: bool = False
+) -> dict[str, str]:
     """Create an account (no password: fast) with a token; return the Authorization header."""
     user = add_user(session, username, role, org, password=None)
     plain, _ = credentials.create_token(

@@ -170,6 +170,7 @@ def test_duplicate_and_ambiguous_features(session: Session) -> None:
     ("raw", "reason"),
     [
         ('{"type": "FeatureCollection", "features": [', "malformed_json"),
+        ('{"type": "FeatureCollection", "features": [NaN]}', "malformed_json"),
         (b"\xff\xfe{}", "not_utf8"),
         ('{"type": "Feature", "properties": {}, "geometry": null}', "not_a_feature_collection"),
         ("[1, 2]", "not_a_feature_collection"),
@@ -230,6 +231,7 @@ def test_clean_geometry_repairs_and_orients() -> None:
         (square(21.8, 106.7), "coordinates_not_lon_lat"),  # lat/lon swapped
         ({"type": "Polygon", "coordinates": [[[106, 21]]]}, "malformed_geometry"),
         ({"type": "Polygon", "coordinates": []}, "empty_geometry"),
+        ({"type": "Polygon"}, "malformed_geometry"),
         (
             {
                 "type": "GeometryCollection",

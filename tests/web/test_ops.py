@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from iocvn.core.logs import JsonFormatter, REQUEST_ID
+from iocvn.core.logs import REQUEST_ID, JsonFormatter
 
 
 def test_healthz(client: TestClient) -> None:
@@ -72,7 +72,9 @@ def test_static_assets_are_served_locally(client: TestClient) -> None:
 def test_json_log_line_carries_request_id() -> None:
     token = REQUEST_ID.set("req-42")
     try:
-        record = logging.LogRecord("iocvn.test", logging.INFO, __file__, 1, "xin chào %s", ("Lạng Sơn",), None)
+        record = logging.LogRecord(
+            "iocvn.test", logging.INFO, __file__, 1, "xin chào %s", ("Lạng Sơn",), None
+        )
         record.status = 200
         line = json.loads(JsonFormatter().format(record))
     finally:

@@ -1,5 +1,3 @@
 """Audit: the append-only, hash-chained record of every change of state."""
 
-from iocvn.audit import messages as _messages  # registers the domain's texts
-
-__all__: list[str] = []
+from iocvn.audit import messages  # noqa: F401  (registers the domain's texts)

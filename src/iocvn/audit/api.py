@@ -31,7 +31,9 @@ def list_entries(
     caller: Auditor,
     db: DbSession,
     actor: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64, description="prefix: user. finds all")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="prefix: user. finds all")
+    ] = None,
     since: Annotated[datetime | date | None, Query()] = None,
     until: Annotated[datetime | date | None, Query()] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
@@ -57,6 +59,8 @@ def verify(caller: Auditor, db: DbSession) -> VerificationOut:
     """Recompute the hash chain now."""
     result = service.verify(db)
     return VerificationOut(
-        ok=result.ok, checked=result.checked, first_bad_seq=result.first_bad_seq,
+        ok=result.ok,
+        checked=result.checked,
+        first_bad_seq=result.first_bad_seq,
         reason=result.reason,
     )

@@ -38,10 +38,10 @@ def me(principal: CurrentPrincipal, db: DbSession) -> MeOut:
     return MeOut(
         username=user.username,
         display_name=user.display_name,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,
         org_unit=user.org_code,
         org_unit_name=unit.name if unit else "",
-        scope=ScopeOut(**principal.scope.as_dict()),  # type: ignore[arg-type]
+        scope=ScopeOut(**principal.scope.as_dict()),
         mfa_enabled=user.mfa_enabled,
         auth=principal.via,
         permissions=sorted(p for p in PERMISSIONS if principal.can(p)),
@@ -96,7 +96,9 @@ def update_user(username: str, body: UserPatch, principal: UserWriter, db: DbSes
 @router.post("/users/{username}/lock", response_model=UserOut)
 def lock_user(username: str, principal: UserWriter, db: DbSession) -> UserOut:
     """Lock an account: its sessions end and its tokens stop working at once."""
-    return UserOut.model_validate(users.lock_user(db, principal.actor(), users.get_user(db, username)))
+    return UserOut.model_validate(
+        users.lock_user(db, principal.actor(), users.get_user(db, username))
+    )
 
 
 @router.post("/users/{username}/unlock", response_model=UserOut)

@@ -16,7 +16,9 @@ from iocvn.core.clitools import cli_actor, fail
 from iocvn.core.errors import IocError
 from iocvn.db import transaction
 
-user_app = typer.Typer(help="Tài khoản: cấp, khóa, mở khóa, thu hồi. / Accounts.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Tài khoản: cấp, khóa, mở khóa, thu hồi. / Accounts.", no_args_is_help=True
+)
 token_app = typer.Typer(help="Mã truy cập API. / API tokens.", no_args_is_help=True)
 
 
@@ -25,8 +27,10 @@ def generate_password() -> str:
     alphabet = string.ascii_letters + string.digits
     while True:
         pw = "".join(secrets.choice(alphabet) for _ in range(18)) + "-" + secrets.choice("!@#%+=")
-        if any(c.isupper() for c in pw) and any(c.islower() for c in pw) and any(
-            c.isdigit() for c in pw
+        if (
+            any(c.isupper() for c in pw)
+            and any(c.islower() for c in pw)
+            and any(c.isdigit() for c in pw)
         ):
             return pw
 

@@ -23,7 +23,7 @@ from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.timeutil import as_utc, utcnow
 
 ISSUER = "iocvn"
-TOKEN_PREFIX = "iocvn_"
+TOKEN_PREFIX = "iocvn_"  # noqa: S105 - a marker, not a secret
 TOKEN_SCOPES = ("read", "write")
 RECOVERY_CODES = 10
 PENDING_SESSION = timedelta(minutes=10)  # between the password and the second factor
@@ -59,13 +59,19 @@ def check_password(session: Session, actor: Actor, username: str, password: str)
     who = _audit_actor(actor, user, username)
     if user is None:
         audit.record(
-            session, who, "auth.login_failed", target_type="user", target_id=username[:64],
+            session,
+            who,
+            "auth.login_failed",
+            target_type="user",
+            target_id=username[:64],
             after={"reason": "unknown_user"},
         )
         return LoginResult("failed")
     locked_now = user.locked_until is not None and as_utc(user.locked_until) > now
     if user.status != "active" or locked_now or not ok:
-        reason = user.status if user.status != "active" else ("locked" if locked_now else "bad_password")
+        reason = (
+            user.status if user.status != "active" else ("locked" if locked_now else "bad_password")
+        )
         if reason == "bad_password":
             user.failed_logins += 1
             if user.failed_logins >= settings.max_failed_logins:
@@ -74,7 +80,11 @@ def check_password(session: Session, actor: Actor, username: str, password: str)
                 reason = "bad_password_locked"
         session.flush()
         audit.record(
-            session, who, "auth.login_failed", target_type="user", target_id=user.username,
+            session,
+            who,
+            "auth.login_failed",
+            target_type="user",
+            target_id=user.username,
             after={"reason": reason},
         )
         return LoginResult("failed", user)
@@ -183,8 +193,12 @@ def check_second_factor(session: Session, actor: Actor, user: User, code: str) -
             user.failed_logins = 0
     session.flush()
     audit.record(
-        session, actor, "auth.mfa_ok" if ok else "auth.mfa_failed", target_type="user",
-        target_id=user.username, after={"recovery_code": used_recovery} if ok else None,
+        session,
+        actor,
+        "auth.mfa_ok" if ok else "auth.mfa_failed",
+        target_type="user",
+        target_id=user.username,
+        after={"recovery_code": used_recovery} if ok else None,
     )
     return ok
 
@@ -217,9 +231,8 @@ def open_session(
         mfa_passed=mfa_passed,
         created_at=now,
         last_seen_at=now,
-        expires_at=now + (
-            timedelta(hours=settings.session_hours) if mfa_passed else PENDING_SESSION
-        ),
+        expires_at=now
+        + (timedelta(hours=settings.session_hours) if mfa_passed else PENDING_SESSION),
         ip=ip[:64],
         user_agent=user_agent[:300],
     )
@@ -290,9 +303,17 @@ def create_token(
     session.add(row)
     session.flush()
     audit.record(
-        session, actor, "token.create", target_type="token", target_id=row.id,
-        after={"user": user.username, "name": row.name, "scopes": row.scopes,
-               "expires_at": row.expires_at.isoformat() if row.expires_at else None},
+        session,
+        actor,
+        "token.create",
+        target_type="token",
+        target_id=row.id,
+        after={
+            "user": user.username,
+            "name": row.name,
+            "scopes": row.scopes,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        },
     )
     return plain, row
 

@@ -4,8 +4,8 @@ guard routes with :func:`require`. Routes never check roles or scopes themselves
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
@@ -145,9 +145,9 @@ async def current(request: Request, db: DbSession) -> Principal:
         raise Unauthenticated()
     if principal.via == "session":
         await check_csrf(request, principal.csrf_token)
-    if principal.via == "token" and request.method not in SAFE_METHODS:
-        if "write" not in principal.token_scopes:
-            raise Forbidden("token_read_only")
+    read_only = "write" not in principal.token_scopes
+    if principal.via == "token" and request.method not in SAFE_METHODS and read_only:
+        raise Forbidden("token_read_only")
     return principal
 
 

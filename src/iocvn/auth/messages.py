@@ -51,7 +51,10 @@ register(
             "Mã truy cập này chỉ được đọc.",
             "This API token is read-only.",
         ),
-        "error.org_unit_missing": ("Đơn vị của tài khoản không tồn tại.", "The account's unit is missing."),
+        "error.org_unit_missing": (
+            "Đơn vị của tài khoản không tồn tại.",
+            "The account's unit is missing.",
+        ),
         "error.invalid_credentials": (
             "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đang tạm khóa.",
             "Wrong username or password, or the account is locked for now.",

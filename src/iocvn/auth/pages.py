@@ -11,9 +11,8 @@ from urllib.parse import urlparse
 import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
-
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from iocvn.audit import service as audit
 from iocvn.auth import credentials
@@ -21,8 +20,8 @@ from iocvn.auth import service as users
 from iocvn.auth.deps import (
     SESSION_COOKIE,
     CsrfFailed,
-    Principal,
     CurrentPrincipal,
+    Principal,
     check_csrf,
     require,
 )
@@ -90,7 +89,10 @@ def login_form(request: Request, next: str | None = None, error: str | None = No
     pre = request.cookies.get(PRE_COOKIE) or new_token(24)
     request.state.csrf_token = _pre_token(pre)
     response = render(
-        request, "auth/login.html", {"next": _safe_next(next), "error": error}, 401 if error else 200
+        request,
+        "auth/login.html",
+        {"next": _safe_next(next), "error": error},
+        401 if error else 200,
     )
     response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="strict", secure=_secure(request))
     return response
@@ -116,7 +118,11 @@ def login(
     user = result.user
     full = result.outcome == "ok"
     cookie, _ = credentials.open_session(
-        db, user, mfa_passed=full, ip=client_ip(request), user_agent=request.headers.get("user-agent", "")
+        db,
+        user,
+        mfa_passed=full,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     if full:
         _audit_login(request, db, user)
@@ -176,7 +182,11 @@ def _promote(
     """Replace the pending session with a full one (a new id: no session fixation)."""
     db.delete(pending)
     cookie, _ = credentials.open_session(
-        db, user, mfa_passed=True, ip=client_ip(request), user_agent=request.headers.get("user-agent", "")
+        db,
+        user,
+        mfa_passed=True,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     _audit_login(request, db, user)
     response = RedirectResponse(target, status_code=303)
@@ -229,7 +239,10 @@ async def enrol_submit(
     def finish() -> Response:
         db.delete(web_session)
         cookie, fresh = credentials.open_session(
-            db, user, mfa_passed=True, ip=client_ip(request),
+            db,
+            user,
+            mfa_passed=True,
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
         )
         if not web_session.mfa_passed:
@@ -327,8 +340,12 @@ def create_user_page(
                 "q": "",
                 "flash": "",
                 "error": message,
-                "form": {"username": username, "role": role, "org_unit": org_unit,
-                         "display_name": display_name},
+                "form": {
+                    "username": username,
+                    "role": role,
+                    "org_unit": org_unit,
+                    "display_name": display_name,
+                },
             },
             exc.status if exc.status < 500 else 400,
         )

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from iocvn.auth.credentials import TOKEN_SCOPES
 from iocvn.auth.roles import ROLES
 
 RoleCode = Literal[
@@ -99,7 +98,7 @@ class TokenCreate(BaseModel):
     username: str
     name: str = Field(default="", max_length=100)
     expires_days: int | None = Field(default=None, ge=1, le=3650)
-    scopes: list[Literal["read", "write"]] = Field(default_factory=lambda: list(TOKEN_SCOPES))
+    scopes: list[Literal["read", "write"]] = Field(default=["read", "write"], min_length=1)
 
 
 class TokenOut(BaseModel):

@@ -182,7 +182,12 @@ def _set_status(session: Session, actor: Actor, user: User, status: str, action:
     session.flush()
     after = summary(user) | {"sessions_ended": ended, "tokens_revoked": revoked}
     audit.record(
-        session, actor, action, target_type="user", target_id=user.username, before=before,
+        session,
+        actor,
+        action,
+        target_type="user",
+        target_id=user.username,
+        before=before,
         after=after,
     )
     return user

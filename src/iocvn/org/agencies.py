@@ -9,7 +9,14 @@ are not specialised agencies (Văn phòng Đoàn ĐBQH và HĐND, Công an, Bộ
 
 Sở Dân tộc và Tôn giáo exists only where the ethnic-minority criteria are met (elsewhere
 Sở Nội vụ holds the portfolio); it is seeded everywhere and a province without one sets
-its ``valid_to`` (or never assigns it work). Nothing here touches the database.
+its ``valid_to``.
+
+The IOC itself (Trung tâm Giám sát, điều hành thông minh, ``<province>.IOC``) is seeded
+as a unit under Sở Khoa học và Công nghệ, not under the province: since Sở Thông tin và
+Truyền thông merged into Sở KH&CN (March 2025) that is where most provincial IOCs sit. A
+province whose IOC reports to Văn phòng UBND moves it with ``update_org_unit``.
+
+Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -81,10 +88,7 @@ AGENCIES: tuple[AgencySeed, ...] = (
     AgencySeed("TTR", "Thanh tra {cap}", "Thanh tra {cap}", "thanh_tra", "Thanh tra"),
     AgencySeed("CA", "Công an {cap}", "Công an {cap}", "an_ninh_trat_tu", "Công an"),
     AgencySeed("BCHQS", "Bộ Chỉ huy Quân sự {cap}", "Bộ CHQS {cap}", "quoc_phong", "Bộ Chỉ huy"),
-    # The IOC itself. Since Sở Thông tin và Truyền thông merged into Sở Khoa học và Công
-    # nghệ (March 2025), most provincial IOCs sit under Sở KH&CN, so that is the default
-    # parent; a province whose IOC reports to Văn phòng UBND changes ``parent_code``
-    # with ``update_org_unit``.
+    # The IOC itself, under Sở KH&CN (see the module docstring).
     AgencySeed(
         "IOC",
         "Trung tâm Giám sát, điều hành thông minh",

@@ -38,7 +38,9 @@ def list_org_units(
     db: DbSession,
     level: Literal["province", "commune", "agency"] | None = None,
     parent: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="name or code; accents optional")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="name or code; accents optional")
+    ] = None,
     include_expired: bool = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -113,9 +115,7 @@ def get_org_unit(code: str, caller: Reader, db: DbSession) -> OrgUnitDetail:
 
 
 @router.patch("/org-units/{code}", response_model=OrgUnitDetail)
-def update_org_unit(
-    code: str, body: OrgUnitUpdate, caller: Writer, db: DbSession
-) -> OrgUnitDetail:
+def update_org_unit(code: str, body: OrgUnitUpdate, caller: Writer, db: DbSession) -> OrgUnitDetail:
     """Edit an org unit (agencies freely; administrative units only their end date)."""
     unit = _visible(caller, db, code)
     if not caller.scope.may_edit_unit(unit):

@@ -15,12 +15,13 @@ from typing import Any
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from iocvn.audit.service import record
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
+from iocvn.core.timeutil import to_local, utcnow
 from iocvn.org import messages  # noqa: F401  (registers the domain's texts)
 from iocvn.org.models import OrgUnit
 from iocvn.org.official import fold, strip_unit_type
@@ -56,7 +57,14 @@ def clean_geometry(geometry: Any) -> dict[str, Any]:
         raise GeometryError("not_polygonal")
     try:
         geom = shape(geometry)
-    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError):
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        IndexError,
+        shapely.errors.ShapelyError,
+    ):
         raise GeometryError("malformed_geometry") from None
     if geom.is_empty:
         raise GeometryError("empty_geometry")
@@ -88,6 +96,10 @@ def _invalid(reason: str, **details: Any) -> Invalid:
     return Invalid("invalid_geojson", details={"reason": reason, **details})
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_geojson(raw: dict[str, Any] | str | bytes) -> tuple[list[Any], list[int] | None]:
     """The features of a FeatureCollection and, for text input, the line each starts on."""
     lines: list[int] | None = None
@@ -98,13 +110,18 @@ def parse_geojson(raw: dict[str, Any] | str | bytes) -> tuple[list[Any], list[in
             raise _invalid("not_utf8", position=exc.start) from None
     if isinstance(raw, str):
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise _invalid(
                 "malformed_json", line=exc.lineno, column=exc.colno, error=exc.msg
             ) from None
-        starts = [m.start() for m in re.finditer(r'"type"\s*:\s*"Feature"', raw)]
-        lines = [raw.count("\n", 0, pos) + 1 for pos in starts]
+        except ValueError as exc:
+            raise _invalid("malformed_json", error=str(exc)) from None
+        lines, line, last = [], 1, 0
+        for match in re.finditer(r'"type"\s*:\s*"Feature"', raw):
+            line += raw.count("\n", last, match.start())
+            last = match.start()
+            lines.append(line)
     else:
         data = raw
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
@@ -119,6 +136,11 @@ def parse_geojson(raw: dict[str, Any] | str | bytes) -> tuple[list[Any], list[in
     if lines is not None and len(lines) != len(features):
         lines = None  # a "Feature" string inside properties: don't guess
     return features, lines
+
+
+def _current() -> ColumnElement[bool]:
+    """Units in force today (Vietnam's date); retired ones get no new boundary."""
+    return or_(OrgUnit.valid_to.is_(None), OrgUnit.valid_to >= to_local(utcnow()).date())
 
 
 def _prop(props: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -146,13 +168,16 @@ class _Candidates:
                     return value.zfill(width)
         return None
 
-    def name_for(self, name: str, provinces: set[str]) -> tuple[str | None, str]:
+    def name_for(self, name: str, provinces: set[str], level: str | None) -> tuple[str | None, str]:
         """The one unit a name means, else None and why (``no_match``, ``ambiguous_name``)."""
         keys = ((self.by_name, fold(name)), (self.by_short, strip_unit_type(name)))
         for index, key in (*keys, (self.by_short, fold(name))):
-            codes = index.get(key, [])
-            if provinces:
-                codes = [c for c in codes if self.by_code[c][1] in provinces]
+            codes = [
+                c
+                for c in index.get(key, [])
+                if (not provinces or self.by_code[c][1] in provinces)
+                and (level is None or self.by_code[c][0] == level)
+            ]
             if len(codes) == 1:
                 return codes[0], ""
             if len(codes) > 1:
@@ -164,7 +189,7 @@ def _candidates(session: Session) -> _Candidates:
     rows = session.execute(
         select(
             OrgUnit.code, OrgUnit.name, OrgUnit.short_name, OrgUnit.level, OrgUnit.province_code
-        ).where(OrgUnit.level.in_(ADMIN_LEVELS), OrgUnit.valid_to.is_(None))
+        ).where(OrgUnit.level.in_(ADMIN_LEVELS), _current())
     ).all()
     found = _Candidates({}, {}, {})
     for code, name, short, level, province in rows:
@@ -220,6 +245,7 @@ class _Matching:
                 self.by_code += 1
         provinces = self.provinces()
         for i, feature, props, raw_code in pending:
+            level = props.get("level") if props.get("level") in ADMIN_LEVELS else None
             name = _prop(props, NAME_KEYS)
             if not name:
                 self.reject(i, "unknown_code" if raw_code else "no_code_or_name", props)
@@ -227,7 +253,7 @@ class _Matching:
             # An explicit province code on the feature narrows the search when it is known.
             province = (_prop(props, PROVINCE_KEYS) or "").zfill(2)
             known = self.units.by_code.get(province, ("", ""))[0] == "province"
-            found, reason = self.units.name_for(name, {province} if known else provinces)
+            found, reason = self.units.name_for(name, {province} if known else provinces, level)
             if found is None:
                 self.reject(i, reason, props)
             elif self.accept(i, found, feature, props):
@@ -266,7 +292,7 @@ def import_boundaries(
         .where(
             OrgUnit.level.in_(ADMIN_LEVELS),
             OrgUnit.province_code.in_(provinces),
-            OrgUnit.valid_to.is_(None),
+            _current(),
             OrgUnit.geometry.is_(None),
         )
         .order_by(OrgUnit.code)

@@ -14,7 +14,9 @@ from iocvn.db import transaction
 from iocvn.org import boundaries, service
 from iocvn.org.official import list_provinces
 
-app = typer.Typer(help="Đơn vị hành chính, cơ quan. / Org units and agencies.", no_args_is_help=True)
+app = typer.Typer(
+    help="Đơn vị hành chính, cơ quan. / Org units and agencies.", no_args_is_help=True
+)
 
 
 @app.command("import-boundaries")

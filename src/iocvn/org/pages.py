@@ -88,8 +88,14 @@ def org_detail(
 
 
 def _detail(
-    request: Request, caller: Caller, db: DbSession, unit: OrgUnit, *, saved: bool,
-    error: str | None, status: int = 200,
+    request: Request,
+    caller: Caller,
+    db: DbSession,
+    unit: OrgUnit,
+    *,
+    saved: bool,
+    error: str | None,
+    status: int = 200,
 ) -> Response:
     parent = db.get(OrgUnit, unit.parent_code) if unit.parent_code else None
     return render(
@@ -139,9 +145,11 @@ def org_update(
         db.rollback()
         lang = str(request.state.lang)
         message = (
-            t(exc.message_key, lang, **exc.params) if isinstance(exc, IocError)
+            t(exc.message_key, lang, **exc.params)
+            if isinstance(exc, IocError)
             else t("error.validation_error", lang)
         )
-        return _detail(request, caller, db, _visible(caller, db, code), saved=False,
-                       error=message, status=422)
+        return _detail(
+            request, caller, db, _visible(caller, db, code), saved=False, error=message, status=422
+        )
     return RedirectResponse(f"/org/{code}?saved=1", status_code=303)
