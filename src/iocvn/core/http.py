@@ -24,6 +24,9 @@ def _db(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        # Error pages are rendered after this and read the caller's rows (user, web session):
+        # detach them with their loaded state, or the rollback would expire them for good.
+        session.expunge_all()
         session.rollback()
         raise
     finally:

@@ -84,9 +84,12 @@ def make_context_middleware(
         rid = incoming if SAFE_ID.match(incoming) else new_id()
         token = REQUEST_ID.set(rid)
         request.state.request_id = rid
-        request.state.lang = i18n.negotiate(
-            request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE)
+        # Pages are Vietnamese unless the user switched (many officials' browsers say en-US);
+        # the API follows Accept-Language for other systems.
+        accept = (
+            request.headers.get("accept-language") if request.url.path.startswith("/api/") else None
         )
+        request.state.lang = i18n.negotiate(accept, request.cookies.get(LANG_COOKIE))
         start = time.perf_counter()
         try:
             response = await call_next(request)

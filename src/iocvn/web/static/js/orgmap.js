@@ -4,7 +4,7 @@
   "use strict";
   var el = document.getElementById("org-map");
   if (!el || !window.L) { return; }
-  var map = L.map(el, { preferCanvas: true, attributionControl: true });
+  var map = L.map(el, { attributionControl: true });
   var tiles = el.getAttribute("data-tiles");
   if (tiles) { L.tileLayer(tiles, { maxZoom: 18 }).addTo(map); }
   var style = { color: "#b3261e", weight: 1.2, fillColor: "#0b5cad", fillOpacity: 0.12 };
