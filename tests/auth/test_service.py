@@ -12,6 +12,7 @@ from iocvn.audit.models import AuditEntry
 from iocvn.auth import credentials
 from iocvn.auth import service as users
 from iocvn.auth.models import User, WebSession
+from iocvn.core.context import Actor
 from iocvn.core.errors import Conflict, Invalid
 
 
@@ -140,3 +141,13 @@ def test_update_without_change_writes_no_audit(units: Session) -> None:
     user = add_user(units, "canbo", "commune_officer", "05977")
     users.update_user(units, ADMIN_ACTOR, user, org_code="05977")
     assert actions(units) == ["user.create"]
+
+
+def test_nobody_locks_or_revokes_themselves(units: Session) -> None:
+    user = add_user(units, "quantri", "admin", "20")
+    me = Actor("quantri", "20")
+    for change in (users.lock_user, users.revoke_user):
+        with pytest.raises(Conflict) as err:
+            change(units, me, user)
+        assert err.value.code == "own_account"
+    assert user.status == "active"

@@ -27,6 +27,10 @@ register(
             "Tài khoản đã bị thu hồi vĩnh viễn.",
             "The account has been revoked for good.",
         ),
+        "error.own_account": (
+            "Không thể tự khóa hoặc thu hồi tài khoản đang dùng.",
+            "You cannot lock or revoke the account you are using.",
+        ),
         "error.user_not_active": ("Tài khoản không hoạt động.", "The account is not active."),
         "error.mfa_already_enabled": (
             "Tài khoản đã bật xác thực hai lớp.",

@@ -262,8 +262,19 @@ async def logout(request: Request, db: DbSession) -> Response:
     if cookie:
         loaded = await run_in_threadpool(credentials.load_session, db, cookie)
         if loaded is not None:
-            await check_csrf(request, loaded[0].csrf_token)
+            web_session, user = loaded
+            await check_csrf(request, web_session.csrf_token)
             await run_in_threadpool(credentials.close_session, db, cookie)
+            if web_session.mfa_passed:
+                actor = _user_actor(request, user)
+                await run_in_threadpool(
+                    audit.record,
+                    db,
+                    actor,
+                    "auth.logout",
+                    target_type="user",
+                    target_id=user.username,
+                )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

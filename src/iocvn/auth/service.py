@@ -162,6 +162,8 @@ def end_sessions(session: Session, user: User) -> int:
 
 
 def _set_status(session: Session, actor: Actor, user: User, status: str, action: str) -> User:
+    if status != "active" and actor.name == user.username:
+        raise Conflict("own_account", username=user.username)  # nobody locks themselves out
     before = summary(user)
     user.status = status
     if status == "active":
