@@ -61,7 +61,9 @@ def test_verify_route_reports_the_chain(
     assert body == {"ok": True, "checked": count, "first_bad_seq": None, "reason": ""}
 
 
-def test_only_admins_read_the_audit_log(client: TestClient, admin: dict[str, str], session: Session) -> None:
+def test_only_admins_read_the_audit_log(
+    client: TestClient, admin: dict[str, str], session: Session
+) -> None:
     leader = bearer(session, "lanhdao", "leader", "20")
     session.commit()
     refused = client.get("/api/v1/audit", headers=leader)

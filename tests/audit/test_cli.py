@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import typer
 from sqlalchemy import Engine
-from tests.factories.audit import add_entries, delete_entry, set_field, unguarded
 from typer.testing import CliRunner
 
 from iocvn.audit import cli as audit_cli
 from iocvn.config import get_settings
 from iocvn.core.timeutil import to_local, utcnow
+from tests.factories.audit import add_entries, delete_entry, set_field, unguarded
 
 runner = CliRunner()
 

@@ -13,6 +13,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from iocvn.audit.models import AuditEntry, AuditHead
+from iocvn.audit.service import GENESIS, Verification, entry_hash, record, search, verify
+from iocvn.core.context import Actor
+from iocvn.core.ids import new_id
+from iocvn.core.timeutil import utcnow
+from iocvn.db import transaction
 from tests.factories.audit import (
     AUDIT_FIELDS,
     add_entries,
@@ -22,13 +29,6 @@ from tests.factories.audit import (
     unguarded,
     wipe_audit,
 )
-
-from iocvn.audit.models import AuditEntry, AuditHead
-from iocvn.audit.service import GENESIS, Verification, entry_hash, record, search, verify
-from iocvn.core.context import Actor
-from iocvn.core.ids import new_id
-from iocvn.core.timeutil import utcnow
-from iocvn.db import transaction
 
 
 def check(engine: Engine) -> Verification:
