@@ -17,7 +17,6 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
-from tests.factories.audit import set_field, unguarded
 
 from iocvn.audit.service import Verification, record
 from iocvn.auth.models import User
@@ -36,6 +35,7 @@ from iocvn.core.context import Actor
 from iocvn.db import migrate, transaction
 from iocvn.migrations.metadata import metadata
 from iocvn.org.models import OrgUnit
+from tests.factories.audit import set_field, unguarded
 
 UNITS = [
     OrgUnit(

@@ -13,11 +13,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from tests.factories.auth import add_units, bearer
 
 from iocvn.app import MOUNTS
 from iocvn.auth.deps import current
 from iocvn.auth.roles import PERMISSIONS, ROLE_LEVELS, ROLES
+from tests.factories.auth import add_units, bearer
 
 # Routes anyone may call (login flow, health, assets, the OpenAPI document).
 PUBLIC = {
@@ -94,9 +94,8 @@ def _url(path: str, token_id: str) -> str:
 @pytest.fixture
 def world(session: Session) -> dict[str, Any]:
     """One token per role, a target account and a token to act on."""
-    from tests.factories.auth import ADMIN_ACTOR, add_user
-
     from iocvn.auth import credentials
+    from tests.factories.auth import ADMIN_ACTOR, add_user
 
     add_units(session)
     headers = {

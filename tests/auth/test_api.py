@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories.auth import PASSWORD, add_units, bearer
 
 from iocvn.audit.models import AuditEntry
 from iocvn.auth.models import User
+from tests.factories.auth import PASSWORD, add_units, bearer
 
 
 @pytest.fixture

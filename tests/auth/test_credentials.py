@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user, next_code, totp_of
 
 from iocvn.audit.models import AuditEntry
 from iocvn.auth import credentials
@@ -15,6 +14,7 @@ from iocvn.auth.models import ApiToken, RecoveryCode, User
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
 from iocvn.core.timeutil import utcnow
+from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user, next_code, totp_of
 
 WEB = Actor("anonymous", request_id="r1", ip="203.0.113.9")
 

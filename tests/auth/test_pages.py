@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories.auth import PASSWORD, add_units, add_user, next_code
 
 from iocvn.audit.models import AuditEntry
+from tests.factories.auth import PASSWORD, add_units, add_user, next_code
 
 
 def csrf_of(html: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user
 
 from iocvn.audit import service as audit
 from iocvn.audit.models import AuditEntry
@@ -14,6 +13,7 @@ from iocvn.auth import service as users
 from iocvn.auth.models import User, WebSession
 from iocvn.core.context import Actor
 from iocvn.core.errors import Conflict, Invalid
+from tests.factories.auth import ADMIN_ACTOR, PASSWORD, add_units, add_user
 
 
 @pytest.fixture

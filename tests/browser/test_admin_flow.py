@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
+
 from tests.factories.auth import PASSWORD, add_units, add_user
 
 pytestmark = pytest.mark.browser

@@ -11,6 +11,12 @@ import pytest
 from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from iocvn.audit.models import AuditEntry
+from iocvn.core.errors import Invalid
+from iocvn.org import service
+from iocvn.org.boundaries import GeometryError, clean_geometry, import_boundaries
+from iocvn.org.official import BOUNDARY_FILES, fold
 from tests.factories.org import (
     ACTOR,
     audit_actions,
@@ -21,12 +27,6 @@ from tests.factories.org import (
     seed,
     square,
 )
-
-from iocvn.audit.models import AuditEntry
-from iocvn.core.errors import Invalid
-from iocvn.org import service
-from iocvn.org.boundaries import GeometryError, clean_geometry, import_boundaries
-from iocvn.org.official import BOUNDARY_FILES, fold
 
 
 @pytest.mark.parametrize(("code", "communes"), [("08", 124), ("12", 38)])

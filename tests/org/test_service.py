@@ -12,15 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories.org import (
-    ACTOR,
-    agency,
-    audit_actions,
-    boundary_file,
-    count_units,
-    seed,
-    square,
-)
 
 from iocvn.audit.models import AuditEntry
 from iocvn.audit.service import verify
@@ -30,6 +21,15 @@ from iocvn.org import service
 from iocvn.org.models import OrgUnit
 from iocvn.org.official import BOUNDARY_SOURCE, fold, package_formed_from, strip_unit_type
 from iocvn.org.schemas import OrgUnitOut, OrgUnitUpdate, SeedReport
+from tests.factories.org import (
+    ACTOR,
+    agency,
+    audit_actions,
+    boundary_file,
+    count_units,
+    seed,
+    square,
+)
 
 TODAY = date(2026, 3, 1)
 
