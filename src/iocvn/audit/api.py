@@ -3,7 +3,7 @@ auth resolver; routes guard themselves with :func:`iocvn.core.http.requires`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from iocvn.audit import service
 from iocvn.audit.schemas import AuditEntryOut, VerificationOut
 from iocvn.core.http import Caller, DbSession, requires
-from iocvn.core.timeutil import LOCAL_TZ, as_utc
+from iocvn.core.timeutil import as_utc, local_midnight
 
 router = APIRouter(tags=["audit"])
 Auditor = Annotated[Caller, Depends(requires("audit.read"))]
@@ -23,7 +23,7 @@ def to_instant(value: datetime | date | None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return as_utc(value)
-    return datetime.combine(value, time.min, tzinfo=LOCAL_TZ)
+    return local_midnight(value)
 
 
 @router.get("/audit", response_model=list[AuditEntryOut])

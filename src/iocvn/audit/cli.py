@@ -7,7 +7,7 @@ Exit codes of ``verify``: 0 intact, 1 broken, 2 the log could not be read.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -15,8 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from iocvn.audit import service  # importing the package registers audit/messages.py
 from iocvn.audit.models import AuditEntry
+from iocvn.core import timeutil
 from iocvn.core.i18n import t
-from iocvn.core.timeutil import LOCAL_TZ, as_utc, to_local
+from iocvn.core.timeutil import local_midnight, to_local
 from iocvn.db import transaction
 
 app = typer.Typer(
@@ -39,20 +40,13 @@ def local_time(value: datetime) -> str:
 
 
 def parse_day(value: str | None) -> datetime | None:
-    """``dd/mm/yyyy`` or ISO ``yyyy-mm-dd`` → the start of that day in Vietnam, as UTC."""
+    """``dd/mm/yyyy`` or ISO ``yyyy-mm-dd`` → the start of that day in Vietnam."""
     if value is None:
         return None
-    raw = value.strip()
-    day: date | None = None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            day = datetime.strptime(raw, fmt).date()
-            break
-        except ValueError:
-            continue
-    if day is None:
-        raise typer.BadParameter(both("audit.bad_date", value=value))
-    return as_utc(datetime.combine(day, time(), tzinfo=LOCAL_TZ))
+    try:
+        return local_midnight(timeutil.parse_day(value))
+    except ValueError:
+        raise typer.BadParameter(both("audit.bad_date", value=value)) from None
 
 
 def _fail(error: SQLAlchemyError) -> typer.Exit:

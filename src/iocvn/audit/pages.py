@@ -12,20 +12,18 @@ from iocvn.audit import service
 from iocvn.audit.api import to_instant
 from iocvn.core.http import Caller, DbSession, requires
 from iocvn.core.templating import render
+from iocvn.core.timeutil import parse_day
 
 router = APIRouter()
 PAGE = 50
 
 
 def _date(text: str | None) -> date | None:
-    """Accept dd/mm/yyyy (as shown) or yyyy-mm-dd (as date inputs send)."""
+    """A filter date as typed; an unreadable one is ignored rather than failing the page."""
     if not text:
         return None
     try:
-        if "/" in text:
-            d, m, y = (int(p) for p in text.split("/"))
-            return date(y, m, d)
-        return date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         return None
 

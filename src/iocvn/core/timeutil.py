@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -37,3 +37,19 @@ def format_date(value: date | None) -> str:
     if value is None:
         return ""
     return value.strftime("%d/%m/%Y")
+
+
+def parse_day(text: str) -> date:
+    """``22/11/2026`` (as shown) or ``2026-11-22`` (as date inputs send); ValueError otherwise."""
+    raw = text.strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text!r}")
+
+
+def local_midnight(day: date) -> datetime:
+    """The first instant of ``day`` in Vietnam, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
