@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -11,26 +9,7 @@ from sqlalchemy.orm import Session
 
 from iocvn.audit.models import AuditEntry
 from tests.factories.auth import PASSWORD, add_units, add_user, next_code
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
-
-
-def login(client: TestClient, username: str, password: str, next_: str = "/"):
-    form = client.get("/login")
-    return client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "csrf_token": csrf_of(form.text),
-            "next": next_,
-        },
-        follow_redirects=False,
-    )
+from tests.factories.web import csrf_of, login
 
 
 @pytest.fixture

@@ -83,3 +83,11 @@ def count_units(session: Session, **where: Any) -> int:
     """How many org units match simple equality filters."""
     stmt = select(func.count()).select_from(OrgUnit).filter_by(**where)
     return int(session.execute(stmt).scalar_one())
+
+
+def stored(session: Session, code: str) -> OrgUnit:
+    """The unit as committed by the app (not the session's cached copy)."""
+    session.expire_all()
+    unit = session.get(OrgUnit, code)
+    assert unit is not None
+    return unit

@@ -3,7 +3,7 @@ auth resolver; routes guard themselves with :func:`iocvn.core.http.requires`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -21,9 +21,11 @@ def to_instant(value: datetime | date | None) -> datetime | None:
     """A date means its first moment in Vietnam's time; a naive datetime is taken as UTC."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return as_utc(value)
-    return local_midnight(value)
+    moment = value if isinstance(value, datetime) else local_midnight(value)
+    try:
+        return as_utc(moment)
+    except OverflowError:  # hours from year 1 or 9999: beyond every entry, not a server error
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 @router.get("/audit", response_model=list[AuditEntryOut])
@@ -37,7 +39,9 @@ def list_entries(
     since: Annotated[datetime | date | None, Query()] = None,
     until: Annotated[datetime | date | None, Query()] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
-    before: Annotated[int | None, Query(ge=1, description="seq: page back from here")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="seq: page back from here")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryOut]:
     """Entries newest first, filtered by actor, action prefix, time and target."""

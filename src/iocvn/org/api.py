@@ -43,7 +43,7 @@ def list_org_units(
     ] = None,
     include_expired: bool = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # beyond 64 bits the DB fails
 ) -> list[OrgUnitOut]:
     """Org units in the caller's scope: province first, then by name."""
     units = service.list_org_units(

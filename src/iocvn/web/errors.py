@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iocvn.core import i18n
@@ -97,6 +98,13 @@ def install(app: FastAPI) -> None:
         if code is None:
             code = _generic(exc.status_code)
         return _page_or_json(request, IocError(code, status=exc.status_code))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # The database refused a value the client sent (on PostgreSQL a NUL character or a
+        # number out of range): a 4xx, logged in case the value was the server's own.
+        log.warning("value refused by the database: %s", exc.orig, extra={"path": request.url.path})
+        return _page_or_json(request, IocError("invalid", status=422))
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
