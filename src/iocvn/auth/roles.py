@@ -37,6 +37,16 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "user.write": frozenset({"admin"}),
     "token.write": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
+    # Indicators (issue #3): the catalogue, data entry and approval, targets, analytics.
+    "indicator.read": ALL,
+    "indicator.write": frozenset({"admin", "data_steward"}),
+    "data.enter": frozenset(
+        {"operator", "agency_officer", "commune_officer", "data_steward", "integration"}
+    ),
+    # Approving is further limited to the indicator's owner agency for agency officers.
+    "data.approve": frozenset({"operator", "data_steward", "agency_officer"}),
+    "data.lock": frozenset({"operator", "data_steward"}),
+    "target.write": frozenset({"operator", "data_steward"}),
 }
 
 
