@@ -19,6 +19,7 @@ from iocvn.auth import pages as auth_pages
 from iocvn.auth.deps import current
 from iocvn.config import Settings, get_settings
 from iocvn.db import engine_for, session_factory
+from iocvn.indicators import api as indicators_api
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
 from iocvn.web import errors, ops
@@ -46,6 +47,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(auth_api.router, "/api/v1"),
     Mount(org_api.router, "/api/v1", behind_resolver=True),
     Mount(audit_api.router, "/api/v1", behind_resolver=True),
+    Mount(indicators_api.router, "/api/v1"),
     Mount(web_pages.router, in_schema=False),
     Mount(auth_pages.router, in_schema=False),
     Mount(org_pages.router, in_schema=False, behind_resolver=True),

@@ -26,11 +26,15 @@ from iocvn.org.models import OrgUnit
 
 SEED_FILE = Path(__file__).parent / "data" / "catalogue.yaml"
 Format = Literal["yaml", "json"]
+Pending = dict[str, str | None]  # formulas of a catalogue being imported, by code
 
 register(
     {
-        "error.indicator_not_found": ("Không có chỉ số {code}.", "No indicator {code}."),
-        "error.indicator_exists": ("Chỉ số {code} đã có.", "Indicator {code} already exists."),
+        "error.indicator_not_found": ("Không có chỉ số {indicator}.", "No indicator {indicator}."),
+        "error.indicator_exists": (
+            "Chỉ số {indicator} đã có.",
+            "Indicator {indicator} already exists.",
+        ),
         "error.unknown_owner": (
             "Đơn vị chủ trì {owner} không phải một sở, ban, ngành của tỉnh.",
             "Owner {owner} is not an agency of the province.",
@@ -38,6 +42,10 @@ register(
         "error.weight_required": (
             "Chỉ số bình quân gia quyền cần chỉ số trọng số (weight).",
             "A weighted average needs a weight indicator.",
+        ),
+        "error.code_mismatch": (
+            "Mã chỉ số trong đường dẫn và trong nội dung khác nhau.",
+            "The indicator code in the path and in the body differ.",
         ),
         "error.invalid_catalogue": (
             "Tệp danh mục chỉ số không hợp lệ (mục {index}).",
@@ -53,20 +61,20 @@ def to_out(ind: Indicator) -> IndicatorOut:
         code=ind.code,
         name=Name(vi=ind.name_vi, en=ind.name_en),
         unit=ind.unit,
-        value_type=ind.value_type,  # type: ignore[arg-type]
-        group=ind.group,  # type: ignore[arg-type]
+        value_type=ind.value_type,
+        group=ind.group,
         sector=ind.sector,
-        frequency=ind.frequency,  # type: ignore[arg-type]
-        direction=ind.direction,  # type: ignore[arg-type]
-        space_agg=ind.space_agg,  # type: ignore[arg-type]
-        time_agg=ind.time_agg,  # type: ignore[arg-type]
-        missing=ind.missing,  # type: ignore[arg-type]
+        frequency=ind.frequency,
+        direction=ind.direction,
+        space_agg=ind.space_agg,
+        time_agg=ind.time_agg,
+        missing=ind.missing,
         carry_forward_max=ind.carry_forward_max,
         weight=ind.weight,
         formula=ind.formula,
         decimals=ind.decimals,
         owner=ind.owner,
-        source=ind.source,  # type: ignore[arg-type]
+        source=ind.source,
         legal_basis=ind.legal_basis,
         description=ind.description,
         tags=list(ind.tags or []),
@@ -116,9 +124,7 @@ def _check(session: Session, data: IndicatorIn, pending: dict[str, str | None]) 
         raise Invalid("weight_required", details={"code": data.code})
     known = _formulas(session, pending | {data.code: data.formula})
     if data.weight and data.weight not in known:
-        raise Invalid(
-            "unknown_indicator", details={"code": data.code, "unknown": [data.weight]}
-        )
+        raise Invalid("unknown_indicator", details={"code": data.code, "unknown": [data.weight]})
     expr.check_definitions(known)
 
 
@@ -154,11 +160,15 @@ def _version(session: Session, ind: Indicator, actor: Actor) -> None:
 
 
 def create_indicator(
-    session: Session, actor: Actor, data: IndicatorIn, *, pending: dict[str, str | None] | None = None
+    session: Session,
+    actor: Actor,
+    data: IndicatorIn,
+    *,
+    pending: dict[str, str | None] | None = None,
 ) -> Indicator:
     """Add a definition (version 1)."""
     if session.get(Indicator, data.code) is not None:
-        raise Conflict("indicator_exists", details={"code": data.code}, code=data.code)
+        raise Conflict("indicator_exists", details={"code": data.code}, indicator=data.code)
     _check(session, data, pending or {})
     ind = Indicator(code=data.code, version=1)
     _apply(ind, data, _owner_code(session, data.owner, _province_code(session)))
@@ -166,14 +176,22 @@ def create_indicator(
     session.flush()
     _version(session, ind, actor)
     audit.record(
-        session, actor, "indicator.create", target_type="indicator", target_id=ind.code,
+        session,
+        actor,
+        "indicator.create",
+        target_type="indicator",
+        target_id=ind.code,
         after=definition(ind),
     )
     return ind
 
 
 def update_indicator(
-    session: Session, actor: Actor, data: IndicatorIn, *, pending: dict[str, str | None] | None = None
+    session: Session,
+    actor: Actor,
+    data: IndicatorIn,
+    *,
+    pending: dict[str, str | None] | None = None,
 ) -> Indicator | None:
     """Replace a definition; a new version when anything changed (None when nothing did)."""
     ind = get_indicator(session, data.code)
@@ -188,7 +206,11 @@ def update_indicator(
     _version(session, ind, actor)
     changed = {k for k in after if after[k] != before[k]}
     audit.record(
-        session, actor, "indicator.update", target_type="indicator", target_id=ind.code,
+        session,
+        actor,
+        "indicator.update",
+        target_type="indicator",
+        target_id=ind.code,
         before={k: before[k] for k in sorted(changed)} | {"version": ind.version - 1},
         after={k: after[k] for k in sorted(changed)} | {"version": ind.version},
     )
@@ -199,7 +221,7 @@ def get_indicator(session: Session, code: str) -> Indicator:
     """One definition or ``indicator_not_found`` (404)."""
     ind = session.get(Indicator, code)
     if ind is None:
-        raise NotFound("indicator_not_found", details={"code": code}, code=code)
+        raise NotFound("indicator_not_found", details={"code": code}, indicator=code)
     return ind
 
 
@@ -247,7 +269,8 @@ def export_catalogue(session: Session, fmt: Format = "yaml") -> str:
     items = [definition(i) for i in list_indicators(session)]
     if fmt == "json":
         return json.dumps({"indicators": items}, ensure_ascii=False, indent=2)
-    return yaml.safe_dump({"indicators": items}, allow_unicode=True, sort_keys=False)
+    text: str = yaml.safe_dump({"indicators": items}, allow_unicode=True, sort_keys=False)
+    return text
 
 
 def parse_catalogue(text: str | bytes) -> list[IndicatorIn]:
