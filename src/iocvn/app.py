@@ -20,6 +20,7 @@ from iocvn.auth.deps import current
 from iocvn.config import Settings, get_settings
 from iocvn.db import engine_for, session_factory
 from iocvn.indicators import api as indicators_api
+from iocvn.indicators import pages as indicators_pages
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
 from iocvn.web import errors, ops
@@ -52,6 +53,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(auth_pages.router, in_schema=False),
     Mount(org_pages.router, in_schema=False, behind_resolver=True),
     Mount(audit_pages.router, in_schema=False, behind_resolver=True),
+    Mount(indicators_pages.router, in_schema=False),
 )
 
 

@@ -10,6 +10,7 @@ register(
             "Intelligent Operations Center",
         ),
         "nav.home": ("Tổng quan", "Overview"),
+        "nav.indicators": ("Chỉ số", "Indicators"),
         "nav.org": ("Đơn vị hành chính", "Org units"),
         "nav.users": ("Tài khoản", "Accounts"),
         "nav.audit": ("Nhật ký", "Audit log"),

@@ -16,6 +16,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
+    NavItem("/indicators", "nav.indicators", "indicator.read"),
     NavItem("/org", "nav.org", "org.read"),
     NavItem("/admin/users", "nav.users", "user.read"),
     NavItem("/admin/audit", "nav.audit", "audit.read"),
