@@ -1,0 +1,1 @@
+"""Indicators (bộ chỉ số): catalogue, targets, data values, aggregation, completeness."""
