@@ -124,7 +124,12 @@ def _check(session: Session, data: IndicatorIn, pending: dict[str, str | None]) 
         raise Invalid("weight_required", details={"code": data.code})
     known = _formulas(session, pending | {data.code: data.formula})
     if data.weight and data.weight not in known:
-        raise Invalid("unknown_indicator", details={"code": data.code, "unknown": [data.weight]})
+        raise Invalid(
+            "unknown_indicator",
+            details={"code": data.code, "unknown": [data.weight]},
+            indicator=data.code,
+            unknown=data.weight,
+        )
     expr.check_definitions(known)
 
 
