@@ -112,7 +112,7 @@ def _province_code(session: Session) -> str:
 
 
 def _formulas(session: Session, override: dict[str, str | None]) -> dict[str, str | None]:
-    rows = dict(session.execute(select(Indicator.code, Indicator.formula)).tuples().all())
+    rows = dict(session.execute(select(Indicator.code, Indicator.formula)).all())
     rows.update(override)
     return rows
 
