@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from iocvn.indicators import catalogue, completeness
 from iocvn.indicators.models import DataValue
 from iocvn.indicators.schemas import IndicatorIn
 from iocvn.org.models import OrgUnit
-from tests.factories.auth import add_units
+from tests.factories.auth import add_units, bearer
 
 ACTOR = Actor("dieuhanh", "20")
 
@@ -132,3 +133,35 @@ def test_schedule_needs_a_unit_or_a_level(world: Session) -> None:
         completeness.add_schedule(world, ACTOR, "DVC.TOTAL")
     with pytest.raises(Invalid):
         completeness.add_schedule(world, ACTOR, "DVC.TOTAL", org_code="20", level="commune")
+
+
+def test_api(client: TestClient, world: Session) -> None:
+    operator = bearer(world, "dieuhanh", "operator", "20")
+    officer = bearer(world, "canbo", "commune_officer", "05977")
+    world.commit()
+    added = client.post(
+        "/api/v1/schedules",
+        headers=operator,
+        json={"indicator": "DVC.TOTAL", "org_unit": "20", "deadline_days": 10},
+    )
+    assert added.status_code == 201 and added.json()["deadline_days"] == 10
+    assert (
+        client.post(
+            "/api/v1/schedules",
+            headers=officer,
+            json={"indicator": "DVC.TOTAL", "level": "commune"},
+        ).status_code
+        == 403
+    )
+    mine = client.get("/api/v1/completeness?period=202509", headers=officer).json()
+    assert {r["org_unit"] for r in mine} == {"05977"}
+    everyone = client.get("/api/v1/completeness?period=202509&status=late", headers=operator)
+    assert {r["org_unit"] for r in everyone.json()} == {"05977", "06187", "20"}
+    ranked = client.get("/api/v1/completeness/ranking?period=2025", headers=operator).json()
+    assert all(r["on_time_rate"] <= 100 for r in ranked)
+    expected = {r["org_unit"]: r["expected"] for r in ranked}
+    assert expected == {"05977": 6, "06187": 6, "05980": 6, "20": 6}  # old ward: Jan–Jun
+    reminded = client.post("/api/v1/completeness/remind?period=202509", headers=operator).json()
+    assert reminded == {"units": ["05977", "06187", "20"], "notifiers": 0}
+    bad = client.get("/api/v1/completeness?period=2025-09", headers=operator)
+    assert bad.status_code == 422 and bad.json()["error"] == "invalid_period"
