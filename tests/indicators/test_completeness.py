@@ -18,7 +18,8 @@ from iocvn.indicators import catalogue, completeness
 from iocvn.indicators.models import DataValue
 from iocvn.indicators.schemas import IndicatorIn
 from iocvn.org.models import OrgUnit
-from tests.factories.auth import add_units, bearer
+from tests.factories.auth import PASSWORD, add_units, add_user, bearer
+from tests.factories.web import csrf_of, login
 
 ACTOR = Actor("dieuhanh", "20")
 
@@ -165,3 +166,17 @@ def test_api(client: TestClient, world: Session) -> None:
     assert reminded == {"units": ["05977", "06187", "20"], "notifiers": 0}
     bad = client.get("/api/v1/completeness?period=2025-09", headers=operator)
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_period"
+
+
+def test_page_and_reminder(client: TestClient, world: Session) -> None:
+    add_user(world, "dieuhanh", "operator", "20")
+    world.commit()
+    login(client, "dieuhanh", PASSWORD)
+    page = client.get("/indicators/completeness?period=202509")
+    assert page.status_code == 200 and page.text.count('<tr data-org="') == 2
+    sent = client.post(
+        "/indicators/completeness/remind",
+        data={"csrf_token": csrf_of(page.text), "period": "202509"},
+        follow_redirects=True,
+    )
+    assert "Đã ghi nhận nhắc nhở 2 đơn vị" in sent.text

@@ -10,11 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from iocvn.auth.deps import CurrentPrincipal, Principal, require
+from iocvn.core import periods
 from iocvn.core.errors import IocError
 from iocvn.core.http import DbSession
 from iocvn.core.i18n import register, t
 from iocvn.core.templating import render
-from iocvn.indicators import catalogue
+from iocvn.core.timeutil import to_local, utcnow
+from iocvn.indicators import catalogue, completeness
 from iocvn.indicators.models import (
     DIRECTIONS,
     FREQUENCIES,
@@ -80,6 +82,21 @@ register(
         "ind.missing.carry_forward": ("Lấy giá trị kỳ trước", "Carry the last value forward"),
         "ind.dir.higher_better": ("Càng cao càng tốt", "Higher is better"),
         "ind.dir.lower_better": ("Càng thấp càng tốt", "Lower is better"),
+        "cmp.title": ("Tình hình báo cáo", "Reporting status"),
+        "cmp.period": ("Kỳ", "Period"),
+        "cmp.ranking": ("Xếp hạng đúng hạn", "On-time ranking"),
+        "cmp.unit": ("Đơn vị", "Unit"),
+        "cmp.expected": ("Phải báo cáo", "Expected"),
+        "cmp.sent": ("Đã gửi", "Sent"),
+        "cmp.on_time": ("Đúng hạn", "On time"),
+        "cmp.late_list": ("Đơn vị trễ hạn", "Late units"),
+        "cmp.deadline": ("Hạn", "Deadline"),
+        "cmp.remind": ("Nhắc các đơn vị trễ hạn", "Remind the late units"),
+        "cmp.reminded": (
+            "Đã ghi nhận nhắc nhở {n} đơn vị (gửi qua các kênh thông báo đã cấu hình).",
+            "Reminder recorded for {n} units (sent through the configured notifiers).",
+        ),
+        "cmp.none_late": ("Không có đơn vị trễ hạn.", "No unit is late."),
     }
 )
 
@@ -99,6 +116,49 @@ def catalogue_page(
         request,
         "indicators/catalogue.html",
         {"rows": rows, "groups": GROUPS, "group": chosen or "", "q": q or ""},
+    )
+
+
+@router.get("/indicators/completeness", response_class=HTMLResponse)
+def completeness_page(
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    period: str | None = None,
+    reminded: int = -1,
+) -> Response:
+    """Who has reported the period, who is late, ranked by on-time rate (đôn đốc)."""
+    today = to_local(utcnow()).date()
+    chosen = period or periods.for_date(today, "monthly").previous().code
+    area = [principal.scope.org_code] if principal.scope.level == "commune" else None
+    rows = completeness.expectations(db, chosen, area=area, today=today)
+    return render(
+        request,
+        "indicators/completeness.html",
+        {
+            "period": chosen,
+            "period_label": periods.label(periods.parse(chosen), str(request.state.lang)),
+            "ranking": completeness.ranking(rows),
+            "late": [r for r in rows if r.status == "late"],
+            "can_remind": principal.can("data.lock"),
+            "reminded": reminded,
+        },
+    )
+
+
+@router.post("/indicators/completeness/remind")
+def remind_page(
+    request: Request,
+    principal: Annotated[Principal, Depends(require("data.lock"))],
+    db: DbSession,
+    period: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """Send the reminder to every late unit of the period."""
+    late = [r for r in completeness.expectations(db, period) if r.status == "late"]
+    completeness.remind(db, principal.actor(), late)
+    units = len({r.org_code for r in late})
+    return RedirectResponse(
+        f"/indicators/completeness?period={period}&reminded={units}", status_code=303
     )
 
 
