@@ -20,7 +20,10 @@ from iocvn.auth.deps import current
 from iocvn.config import Settings, get_settings
 from iocvn.db import engine_for, session_factory
 from iocvn.indicators import api as indicators_api
+from iocvn.indicators import api_analytics as analytics_api
 from iocvn.indicators import api_completeness as completeness_api
+from iocvn.indicators import api_values as values_api
+from iocvn.indicators import dashboard as dashboard_pages
 from iocvn.indicators import pages as indicators_pages
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
@@ -51,11 +54,14 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(audit_api.router, "/api/v1", behind_resolver=True),
     Mount(indicators_api.router, "/api/v1"),
     Mount(completeness_api.router, "/api/v1"),
+    Mount(values_api.router, "/api/v1"),
+    Mount(analytics_api.router, "/api/v1"),
     Mount(web_pages.router, in_schema=False),
     Mount(auth_pages.router, in_schema=False),
     Mount(org_pages.router, in_schema=False, behind_resolver=True),
     Mount(audit_pages.router, in_schema=False, behind_resolver=True),
     Mount(indicators_pages.router, in_schema=False),
+    Mount(dashboard_pages.router, in_schema=False),
 )
 
 

@@ -26,7 +26,11 @@ from iocvn.core.clitools import cli_actor, fail
 from iocvn.core.crypto import new_data_key, new_token
 from iocvn.core.errors import IocError
 from iocvn.core.logs import configure as configure_logs
+from iocvn.core.timeutil import to_local, utcnow
 from iocvn.db import migrate, transaction
+from iocvn.indicators import catalogue
+from iocvn.indicators import cli as indicators_cli
+from iocvn.indicators import demo as indicator_demo
 from iocvn.org import cli as org_cli
 from iocvn.org import service as org
 from iocvn.org.models import OrgUnit
@@ -41,6 +45,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(indicators_cli.app, name="indicators")
 
 DEMO_PROVINCE = "20"  # Lạng Sơn
 DEMO_LOGINS = Path(".iocvn-demo-logins")
@@ -105,10 +110,16 @@ def init(
             report = org.seed_province(session, province, cli_actor())
     except IocError as exc:
         fail(exc)
+    with transaction() as session:
+        seeded = catalogue.seed_catalogue(session, cli_actor())
     typer.echo(
         f"✓ {report.province_name} ({report.province_code}): {report.communes} xã, phường / "
         f"communes, {report.agencies} cơ quan / agencies; mới / created {len(report.created)}, "
         f"cập nhật / updated {len(report.updated)}, ranh giới / boundaries {report.boundaries}"
+    )
+    typer.echo(
+        f"✓ Danh mục chỉ số / indicator catalogue: {len(seeded.created)} mới / new, "
+        f"{seeded.unchanged} giữ nguyên / kept"
     )
 
 
@@ -159,6 +170,28 @@ def _demo_logins(commune: str, commune_slug: str) -> list[tuple[str, str, str]]:
     return logins
 
 
+def _demo_figures(province: str) -> None:
+    """Demo indicator values and targets (labelled demo), once."""
+    today = to_local(utcnow()).date()
+    with transaction() as session:
+        loaded = indicator_demo.load(session, cli_actor(), province, today=today)
+        if loaded.values:
+            communes = list(
+                session.execute(
+                    select(OrgUnit.code).where(
+                        OrgUnit.level == "commune", OrgUnit.province_code == province
+                    )
+                ).scalars()
+            )
+            targets = indicator_demo.add_demo_targets(
+                session, cli_actor(), province, today.year, communes
+            )
+            typer.echo(
+                f"✓ Số liệu demo / demo figures: {loaded.values} giá trị / values, "
+                f"{targets} chỉ tiêu / targets ({today.year})"
+            )
+
+
 @app.command()
 def demo(
     province: Annotated[str, typer.Option(help="Official province code")] = DEMO_PROVINCE,
@@ -184,6 +217,7 @@ def demo(
             else (province, "tinh")
         )
     logins = _demo_logins(*commune)
+    _demo_figures(province)
     settings = get_settings()
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo("")

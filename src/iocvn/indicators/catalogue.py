@@ -21,7 +21,7 @@ from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.i18n import register
 from iocvn.indicators import expr
 from iocvn.indicators.models import Indicator, IndicatorVersion
-from iocvn.indicators.schemas import CatalogueReport, IndicatorIn, IndicatorOut, Name
+from iocvn.indicators.schemas import CatalogueReport, IndicatorIn, IndicatorOut, NameOut
 from iocvn.org.models import OrgUnit
 
 SEED_FILE = Path(__file__).parent / "data" / "catalogue.yaml"
@@ -59,7 +59,7 @@ def to_out(ind: Indicator) -> IndicatorOut:
     """The API shape of a definition."""
     return IndicatorOut(
         code=ind.code,
-        name=Name(vi=ind.name_vi, en=ind.name_en),
+        name=NameOut(vi=ind.name_vi, en=ind.name_en),
         unit=ind.unit,
         value_type=ind.value_type,
         group=ind.group,
@@ -306,8 +306,12 @@ def parse_catalogue(text: str | bytes) -> list[IndicatorIn]:
     return parsed
 
 
-def import_catalogue(session: Session, actor: Actor, text: str | bytes) -> CatalogueReport:
-    """Create or update every definition of a catalogue file, all or nothing."""
+def import_catalogue(
+    session: Session, actor: Actor, text: str | bytes, *, update: bool = True
+) -> CatalogueReport:
+    """Create or update every definition of a catalogue file, all or nothing.
+
+    With ``update=False`` existing definitions are left as the province edited them."""
     entries = parse_catalogue(text)
     pending = {e.code: e.formula for e in entries}
     created: list[str] = []
@@ -318,13 +322,14 @@ def import_catalogue(session: Session, actor: Actor, text: str | bytes) -> Catal
         if session.get(Indicator, entry.code) is None:
             create_indicator(session, actor, entry, pending=pending)
             created.append(entry.code)
-        elif update_indicator(session, actor, entry, pending=pending) is not None:
+        elif update and update_indicator(session, actor, entry, pending=pending) is not None:
             updated.append(entry.code)
         else:
             unchanged += 1
     return CatalogueReport(created=sorted(created), updated=sorted(updated), unchanged=unchanged)
 
 
-def seed_catalogue(session: Session, actor: Actor) -> CatalogueReport:
-    """Load the catalogue shipped with iocvn (real definitions of a province's indicators)."""
-    return import_catalogue(session, actor, SEED_FILE.read_text(encoding="utf-8"))
+def seed_catalogue(session: Session, actor: Actor, *, update: bool = False) -> CatalogueReport:
+    """Add the indicators shipped with iocvn that the province does not have yet (``update``
+    also resets the shipped ones the province changed)."""
+    return import_catalogue(session, actor, SEED_FILE.read_text(encoding="utf-8"), update=update)

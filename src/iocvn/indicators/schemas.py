@@ -27,10 +27,11 @@ class Name(BaseModel):
     vi: str = Field(min_length=2, max_length=300)
     en: str = Field(default="", max_length=300)
 
-    @field_validator("vi", "en")
+    @field_validator("vi", "en", mode="before")
     @classmethod
-    def _squash(cls, value: str) -> str:
-        return " ".join(value.split())
+    def _squash(cls, value: object) -> object:
+        # before the length check, so "  x " cannot slip through as a one-letter name
+        return " ".join(value.split()) if isinstance(value, str) else value
 
 
 class IndicatorIn(BaseModel):
@@ -62,11 +63,18 @@ class IndicatorIn(BaseModel):
     max_value: float | None = None
 
 
+class NameOut(BaseModel):
+    """A stored name (not re-validated on the way out)."""
+
+    vi: str
+    en: str
+
+
 class IndicatorOut(BaseModel):
     """An indicator as the API returns it (same fields as the input, plus its version)."""
 
     code: str
-    name: Name
+    name: NameOut
     unit: str
     value_type: ValueType
     group: Group

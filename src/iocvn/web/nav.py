@@ -16,7 +16,9 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
+    NavItem("/dashboard", "nav.dashboard", "indicator.read"),
     NavItem("/indicators", "nav.indicators", "indicator.read"),
+    NavItem("/indicators/completeness", "nav.completeness", "indicator.read"),
     NavItem("/org", "nav.org", "org.read"),
     NavItem("/admin/users", "nav.users", "user.read"),
     NavItem("/admin/audit", "nav.audit", "audit.read"),
