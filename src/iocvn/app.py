@@ -24,6 +24,7 @@ from iocvn.indicators import api_analytics as analytics_api
 from iocvn.indicators import api_completeness as completeness_api
 from iocvn.indicators import api_values as values_api
 from iocvn.indicators import dashboard as dashboard_pages
+from iocvn.indicators import entry as entry_pages
 from iocvn.indicators import pages as indicators_pages
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
@@ -60,6 +61,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(auth_pages.router, in_schema=False),
     Mount(org_pages.router, in_schema=False, behind_resolver=True),
     Mount(audit_pages.router, in_schema=False, behind_resolver=True),
+    Mount(entry_pages.router, in_schema=False),  # before /indicators/{code}
     Mount(indicators_pages.router, in_schema=False),
     Mount(dashboard_pages.router, in_schema=False),
 )

@@ -12,6 +12,8 @@ register(
         "nav.home": ("Tổng quan", "Overview"),
         "nav.dashboard": ("Bảng điều hành", "Dashboard"),
         "nav.indicators": ("Chỉ số", "Indicators"),
+        "nav.entry": ("Nhập số liệu", "Data entry"),
+        "nav.approvals": ("Duyệt số liệu", "Approvals"),
         "nav.completeness": ("Tình hình báo cáo", "Reporting"),
         "nav.org": ("Đơn vị hành chính", "Org units"),
         "nav.users": ("Tài khoản", "Accounts"),

@@ -17,6 +17,8 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
     NavItem("/dashboard", "nav.dashboard", "indicator.read"),
+    NavItem("/indicators/entry", "nav.entry", "data.enter"),
+    NavItem("/indicators/approvals", "nav.approvals", "data.approve"),
     NavItem("/indicators", "nav.indicators", "indicator.read"),
     NavItem("/indicators/completeness", "nav.completeness", "indicator.read"),
     NavItem("/org", "nav.org", "org.read"),
