@@ -70,12 +70,30 @@ def test_post_values_contract_and_idempotency(values_client: TestClient, world: 
     }
     first = values_client.post(f"{API}/data-values", json=body, headers=headers)
     assert first.status_code == 200, first.text
-    assert first.json() == {"created": 2, "updated": 0, "unchanged": 0, "errors": []}
+    assert first.json() == {
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": [],
+        "warnings": [],
+    }
     again = values_client.post(f"{API}/data-values", json=body, headers=headers)
-    assert again.json() == {"created": 0, "updated": 0, "unchanged": 2, "errors": []}
+    assert again.json() == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "errors": [],
+        "warnings": [],
+    }
     body["values"][0]["value"] = 1300
     third = values_client.post(f"{API}/data-values", json=body, headers=headers)
-    assert third.json() == {"created": 0, "updated": 1, "unchanged": 1, "errors": []}
+    assert third.json() == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 1,
+        "errors": [],
+        "warnings": [],
+    }
     row = current(world, "KT.THU_NS", "20", "202607")
     assert row is not None and (row.value, row.comment, row.source) == (35120.5, "Kho bạc", "api")
 

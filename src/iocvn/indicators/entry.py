@@ -95,6 +95,7 @@ def _grid(
     *,
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    warnings: dict[str, str] | None = None,
     flash: str = "",
     status: int = 200,
 ) -> Response:
@@ -118,6 +119,7 @@ def _grid(
                 "previous": before[ind.code].value if ind.code in before else None,
                 "last_year": last_year[ind.code].value if ind.code in last_year else None,
                 "error": (errors or {}).get(ind.code, ""),
+                "warning": (warnings or {}).get(ind.code, ""),
             }
         )
     return render(
@@ -214,7 +216,8 @@ async def entry_submit(request: Request, principal: Enterer, db: DbSession) -> R
         updated=report.updated,
         unchanged=report.unchanged,
     )
-    return _grid(request, principal, db, org, period, flash=flash)
+    warned = {str(w["indicator"]): str(w["message"]) for w in report.warnings}
+    return _grid(request, principal, db, org, period, flash=flash, warnings=warned)
 
 
 @router.get("/indicators/approvals", response_class=HTMLResponse)

@@ -177,6 +177,8 @@ class PostReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = Field(default_factory=list)
+    # Values far from the unit's history (robust z-score): saved, but worth a second look.
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DataValueOut(BaseModel):

@@ -24,8 +24,9 @@ from iocvn.auth.deps import Principal
 from iocvn.auth.scope import OrgScope
 from iocvn.core import events, periods
 from iocvn.core.errors import Conflict, Forbidden, Invalid
-from iocvn.core.i18n import register
+from iocvn.core.i18n import register, t
 from iocvn.core.timeutil import utcnow
+from iocvn.indicators import quality
 from iocvn.indicators.models import DataValue, Indicator
 from iocvn.indicators.schemas_values import Mode, PostReport, RowError
 from iocvn.indicators.values_checks import (
@@ -71,6 +72,9 @@ register(
 )
 
 
+OUTLIER_BATCH = 200  # rows; larger batches (file imports) skip the per-row history check
+
+
 class Current(NamedTuple):
     """The current stored row of a key."""
 
@@ -108,6 +112,7 @@ class Plan:
     versions: list[tuple[Row, Current]] = field(default_factory=list)
     moves: list[tuple[Row, Current]] = field(default_factory=list)
     unchanged: int = 0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _check_row(
@@ -171,6 +176,41 @@ def _currents(session: Session, rows: list[Row]) -> dict[Key, Current]:
     return found
 
 
+def _cross_checks(session: Session, rows: list[Row], plan: Plan, lang: str) -> list[Row]:
+    """Refuse parts above their whole; flag outliers of small batches (typed, not imported
+    by the million: one history query per row)."""
+    entries = [quality.Entry(r.index, r.indicator, r.org, r.period.code, r.value) for r in rows]
+    blamed: set[int] = set()
+    for b in quality.part_whole_breaches(session, entries):
+        blamed.add(b.index)
+        plan.errors.append(
+            RowError.of(
+                b.index,
+                "value",
+                "part_exceeds_whole",
+                lang,
+                part=b.part,
+                value=b.value,
+                whole=b.whole,
+                whole_value=b.whole_value,
+            )
+        )
+    if len(entries) <= OUTLIER_BATCH:
+        for f in quality.outliers(session, [e for e in entries if e.index not in blamed]):
+            plan.warnings.append(
+                {
+                    "index": f.index,
+                    "indicator": f.indicator,
+                    "org_unit": f.org,
+                    "period": f.period,
+                    "warning": "outlier",
+                    "z": f.z,
+                    "message": t("warn.outlier", lang, z=f.z),
+                }
+            )
+    return [r for r in rows if r.index not in blamed]
+
+
 def check_values(
     session: Session, principal: Principal, items: Sequence[Mapping[str, Any]], lang: str = "vi"
 ) -> Plan:
@@ -196,6 +236,7 @@ def check_values(
             continue
         seen[row.key] = index
         rows.append(row)
+    rows = _cross_checks(session, rows, plan, lang)
     currents, locks = _currents(session, rows), Locks(session)
     for row in rows:
         cur = currents.get(row.key)
@@ -288,10 +329,11 @@ def apply(session: Session, principal: Principal, plan: Plan, source: str) -> Po
         updated=len(plan.moves) + len(plan.versions),
         unchanged=plan.unchanged,
         errors=plan.errors,
+        warnings=plan.warnings,
     )
     changed = plan.new + [r for r, _ in plan.moves + plan.versions]
     if changed:
-        after = report.model_dump(exclude={"errors"}) | {"source": source}
+        after = report.model_dump(exclude={"errors", "warnings"}) | {"source": source}
         after["rows"] = ["/".join(r.key) for r in changed[:AUDIT_KEYS]]
         audit.record(
             session, principal.actor(), "data_values.post", target_type="data_value", after=after
