@@ -22,6 +22,7 @@ from iocvn.db import engine_for, session_factory
 from iocvn.indicators import api as indicators_api
 from iocvn.indicators import api_analytics as analytics_api
 from iocvn.indicators import api_completeness as completeness_api
+from iocvn.indicators import api_exchange as exchange_api
 from iocvn.indicators import api_values as values_api
 from iocvn.indicators import dashboard as dashboard_pages
 from iocvn.indicators import entry as entry_pages
@@ -57,6 +58,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(completeness_api.router, "/api/v1"),
     Mount(values_api.router, "/api/v1"),
     Mount(analytics_api.router, "/api/v1"),
+    Mount(exchange_api.router, "/api/v1"),
     Mount(web_pages.router, in_schema=False),
     Mount(auth_pages.router, in_schema=False),
     Mount(org_pages.router, in_schema=False, behind_resolver=True),
