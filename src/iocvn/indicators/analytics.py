@@ -518,3 +518,29 @@ def _subtree(session: Session, root: OrgUnit) -> dict[str, _Node]:
         nodes[row.code] = _Node(unit, row.name, row.level, row.search_key or row.name)
         stack.extend(below.get(row.code, []))
     return nodes
+
+
+def monthly_trend(
+    session: Session,
+    org_code: str,
+    period_code: str,
+    indicator_codes: Sequence[str],
+    *,
+    scope: OrgScope | None = None,
+    today: date | None = None,
+) -> dict[str, list[float | None]]:
+    """Month-by-month values of the year holding ``period_code`` (ended months only), for
+    trend lines: one load for every indicator and month. Indicators reported less often than
+    monthly get an empty list."""
+    year = periods.rollup(periods.parse(period_code), "yearly")
+    codes = list(dict.fromkeys(indicator_codes))
+    batch = _Batch(session, org_code, year.code, codes, scope, False, today)
+    rank = periods.PERIOD_TYPES.index
+    months = [m for m in periods.children(year, "monthly") if m.end < batch.today]
+    out: dict[str, list[float | None]] = {}
+    for code in codes:
+        if rank(batch.indicators[code].frequency) > rank("monthly"):
+            out[code] = []
+            continue
+        out[code] = [batch.aggregator.value(code, batch.root, Span(m)).value for m in months]
+    return out

@@ -96,24 +96,16 @@ def dashboard_page(
     group: str | None = None,
 ) -> Response:
     """Cards of one group of indicators for a unit and period, with their trend lines."""
-    org_code, period_code, today = _defaults(principal, org, period)
+    org_code, period_code, _ = _defaults(principal, org, period)
     groups = _ordered(catalogue.list_indicators(db))
     chosen = group if group in groups else next(iter(groups), "")
     shown = groups.get(chosen, [])
     codes = [i.code for i in shown]
     cards = analytics.dashboard(db, org_code, period_code, codes, scope=principal.scope)
     asked = periods.parse(period_code)
-    lines: dict[str, list[float | None]] = defaultdict(list)
-    if asked.type in ("yearly", "half_yearly", "quarterly"):
-        year = periods.rollup(asked, "yearly")
-        monthly = [i.code for i in shown if i.frequency in ("daily", "weekly", "monthly")]
-        for month in periods.children(year, "monthly"):
-            if month.start > today or not monthly:
-                break
-            for card in analytics.dashboard(
-                db, org_code, month.code, monthly, scope=principal.scope
-            ):
-                lines[card.indicator].append(card.value)
+    lines: dict[str, list[float | None]] = {}
+    if asked.type in ("yearly", "half_yearly", "quarterly") and codes:
+        lines = analytics.monthly_trend(db, org_code, period_code, codes, scope=principal.scope)
     not_met = sum(1 for c in cards if c.status in NOT_MET)
     return render(
         request,
