@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -26,6 +27,12 @@ from iocvn.db import engine_for, migrate
 from iocvn.migrations.metadata import metadata
 
 TEST_DB = os.environ.get("IOCVN_TEST_DATABASE", "sqlite")
+
+# CI runs property tests on fixed examples (a red CI must mean a change broke something);
+# developers' runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 IS_PG = TEST_DB.startswith("postgresql")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from iocvn.core import i18n
@@ -441,6 +441,9 @@ def test_every_period_is_a_child_of_exactly_one_parent(d: date, pair: tuple[str,
 def test_rollup_is_transitive(d: date, a: tuple[str, str], b: tuple[str, str]) -> None:
     ranks = sorted({PERIOD_TYPES.index(t) for t in (*a, *b)})
     chain = [PERIOD_TYPES[r] for r in ranks]
+    # The one deliberate exception: a day belongs to its own month, but its ISO week to the
+    # month of the week's Thursday (so 01/01/2000 is in 200001, its week 1999W52 in 199912).
+    assume(not (chain[0] == "daily" and "weekly" in chain[1:-1]))
     p = for_date(d, chain[0])
     step = p
     for t in chain[1:]:
