@@ -397,3 +397,58 @@ def test_api_dashboard(api: TestClient, world: Builder) -> None:
     assert [c["indicator"] for c in cards] == ["TM.RETAIL", "DS.POP", "DVC.ONTIME_RATE"]
     assert (cards[0]["value"], cards[0]["target"], cards[0]["status"]) == (510, 500, "met")
     assert cards[1]["note"] == "period_finer_than_frequency"
+
+
+# --- groups of units ------------------------------------------------------------------------
+
+
+def test_a_group_of_units_is_aggregated_like_a_parent(world: Builder) -> None:
+    group = analytics.analyse(
+        world.session, "TM.RETAIL", "05977,06187", "2025", breakdown="children", today=TODAY
+    )
+    assert group.value == 1800  # 12 × 100 + 12 × 50; 05980 is not a member
+    assert group.org_unit == "05977,06187"
+    assert group.org_name.startswith("Nhóm 2 đơn vị")
+    assert group.target is None  # a group has no plan of its own
+    assert group.rows is not None
+    assert {r.org_unit: r.value for r in group.rows} == {"05977": 1200, "06187": 600}
+    # A ratio over a group is the ratio of the group's sums, not an average of ratios.
+    ratio = analytics.analyse(world.session, "DVC.ONTIME_RATE", "05977,06187", "2025Q1")
+    assert ratio.value == pytest.approx(100 * 100 / 150)
+    # The merged commune's history counts for the months it existed.
+    with_merged = analytics.analyse(world.session, "TM.RETAIL", "05977, 05980", "2025")
+    assert with_merged.value == 1200 + 6 * 20
+
+
+@pytest.mark.parametrize(
+    ("org_unit", "error"),
+    [
+        ("05977,05977", "invalid_group"),
+        ("20,05977", "invalid_group"),  # 05977 lies inside 20: counted twice
+        ("05977,99999", "org_unit_not_found"),
+        ("05977,", "org_unit_not_found"),
+    ],
+)
+def test_bad_groups(world: Builder, org_unit: str, error: str) -> None:
+    with pytest.raises((Invalid, NotFound)) as raised:
+        analytics.analyse(world.session, "TM.RETAIL", org_unit, "2025")
+    assert raised.value.code == error
+
+
+def test_api_group_and_scope(api: TestClient, world: Builder) -> None:
+    params = {"indicator": "TM.RETAIL", "org_unit": "05977,06187", "period": "2025"}
+    leader = _headers(world.session)
+    body = api.get("/api/v1/analytics", params=params, headers=leader).json()
+    assert body["value"] == 1800
+    # A commune officer may not ask for a group holding another commune.
+    commune = _headers(world.session, "commune_officer", "05977")
+    refused = api.get("/api/v1/analytics", params=params, headers=commune)
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "org_unit_not_found"
+    bad = api.get(
+        "/api/v1/analytics",
+        params=params | {"org_unit": "05977,05977"},
+        headers=leader,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"] == "invalid_group"

@@ -21,6 +21,12 @@ target its span covers; ``target`` stays the full figure so ``achieved_pct`` rea
 Last updated. The latest approval time among the values the figure was computed from
 (the same period last year is only compared with, so its corrections do not count).
 
+Groups of units. ``org_unit`` may name several units separated by commas
+(``05977,05980,06001``: the border communes, say): the group is aggregated like a parent
+whose children are those units, by the indicator's own ``space_agg``; it has no target of its
+own, and ``breakdown=children`` gives one row per member. Members must be distinct units of
+one province, none inside another (that would count its values twice).
+
 Scope. A unit outside the caller's scope answers 404 as org units do; a commune sees the
 province's figures but only its own row of a breakdown. The indicators themselves are not
 filtered by sector: the catalogue is readable by every role holding ``indicator.read``.
@@ -39,7 +45,7 @@ from sqlalchemy.orm import Session
 from iocvn.auth.scope import OrgScope
 from iocvn.core import periods
 from iocvn.core.errors import Invalid, NotFound
-from iocvn.core.i18n import register
+from iocvn.core.i18n import register, t
 from iocvn.core.periods import Period
 from iocvn.core.timeutil import as_utc, to_local, utcnow
 from iocvn.indicators.aggregate import (
@@ -61,6 +67,9 @@ Breakdown = Literal["children"]
 
 MAX_CARDS = 200
 """Most cards one dashboard call computes."""
+MAX_GROUP = 200
+"""Most units one group (``org_unit=A,B,C``) may hold."""
+GROUP_LEVEL = "group"
 
 register(
     {
@@ -69,6 +78,11 @@ register(
             "Period {period} is shorter than the reporting period of indicator {indicator} "
             "(a valid period looks like {example}).",
         ),
+        "error.invalid_group": (
+            "Nhóm đơn vị {group} không hợp lệ: {reason}",
+            "The group of units {group} is not valid: {reason}",
+        ),
+        "group.name": ("Nhóm {count} đơn vị: {names}", "Group of {count} units: {names}"),
         "error.too_many_indicators": (
             "Mỗi lần chỉ xem được tối đa {limit} chỉ số.",
             "At most {limit} indicators can be shown at once.",
@@ -185,17 +199,20 @@ class _Batch:
         self.session = session
         self.scope = scope
         self.today = today or to_local(utcnow()).date()
-        root = session.get(OrgUnit, org_code)
-        if root is None or (scope is not None and not scope.covers_unit(root)):
-            raise NotFound("org_unit_not_found", details={"code": org_code}, unit=org_code)
+        members = [m.strip() for m in org_code.split(",")]
+        roots = [_unit_in_scope(session, code, scope) for code in members]
         period = periods.parse(period_code)
         self.ytd = ytd and period.type != "yearly"
         self.asked = period
         self.outer = periods.rollup(period, "yearly") if self.ytd else period
         self.limit = period.end
         self.indicators, self.rules = _definitions(session, codes)
-        self.nodes = _subtree(session, root)
-        self.root = org_code
+        if len(roots) == 1:
+            self.nodes = _subtree(session, roots[0])
+            self.root = roots[0].code
+        else:
+            self.root = ",".join(members)
+            self.nodes = _group(session, self.root, roots)
         self.values, self.stamps = self._values()
         self.aggregator = Aggregator(
             self.rules,
@@ -489,6 +506,43 @@ def _rule(ind: Indicator) -> Rule:
         weight=ind.weight,
         formula=ind.formula,
     )
+
+
+def _unit_in_scope(session: Session, code: str, scope: OrgScope | None) -> OrgUnit:
+    """The unit called ``code`` when the caller may see it, else 404."""
+    unit = session.get(OrgUnit, code) if 0 < len(code) <= 32 else None
+    if unit is None or (scope is not None and not scope.covers_unit(unit)):
+        raise NotFound("org_unit_not_found", details={"code": code[:32]}, unit=code[:32])
+    return unit
+
+
+def _group(session: Session, code: str, members: Sequence[OrgUnit]) -> dict[str, _Node]:
+    """A synthetic parent ``code`` over ``members``' subtrees (each member keeps its own)."""
+
+    def invalid(reason: str) -> Invalid:
+        return Invalid("invalid_group", details={"group": code[:200]}, group=code[:200],
+                       reason=reason)  # fmt: skip
+
+    if len(members) > MAX_GROUP:
+        raise invalid(f"> {MAX_GROUP}")
+    if len({m.code for m in members}) < len(members):
+        raise invalid("trùng đơn vị / duplicate unit")
+    if len({m.province_code for m in members}) > 1:
+        raise invalid("khác tỉnh / units of different provinces")
+    nodes: dict[str, _Node] = {}
+    for member in members:
+        below = _subtree(session, member)
+        if nodes.keys() & below.keys():
+            raise invalid("đơn vị lồng nhau / one unit inside another")
+        nodes.update(below)
+        top = below[member.code]
+        unit = Unit(member.code, code, top.unit.valid_from, top.unit.valid_to)
+        nodes[member.code] = _Node(unit, top.name, top.level, top.sort_key)
+    names = ", ".join(m.name for m in members[:5]) + ("…" if len(members) > 5 else "")
+    nodes[code] = _Node(
+        Unit(code), t("group.name", count=len(members), names=names), GROUP_LEVEL, code
+    )
+    return nodes
 
 
 def _subtree(session: Session, root: OrgUnit) -> dict[str, _Node]:

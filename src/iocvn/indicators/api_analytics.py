@@ -3,7 +3,8 @@
 ``GET /analytics?indicator=CODE&org_unit=CODE&period=PERIOD`` answers
 ``{"value", "target", "status", "previous_year_value", ...}``; ``&breakdown=children`` adds
 ``rows`` (one per child unit in the caller's area), ``&trace=true`` adds ``trace`` (how the
-value was computed), ``&ytd=true`` aggregates from 1 January to the end of the period.
+value was computed), ``&ytd=true`` aggregates from 1 January to the end of the period;
+``org_unit=A,B,C`` asks for a group of units.
 The rules are in :mod:`iocvn.indicators.aggregate`.
 """
 
@@ -23,7 +24,15 @@ from iocvn.indicators.analytics import Analysis, Breakdown
 router = APIRouter(tags=["indicators"])
 Reader = Annotated[Principal, Depends(require("indicator.read"))]
 Code = Annotated[str, Query(min_length=1, max_length=64)]
-OrgCode = Annotated[str, Query(min_length=1, max_length=32)]
+OrgCode = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=2000,
+        description="an org unit code, or several separated by commas: a group of units",
+        examples=["20", "05977,05980"],
+    ),
+]
 PeriodCode = Annotated[str, Query(min_length=1, max_length=10, examples=["2026", "202607"])]
 
 
