@@ -46,6 +46,18 @@ class OrgScope:
             return column == self.org_code  # type: ignore[no-any-return]
         return true()
 
+    def handling_clause(self, org_column: Any, area_column: Any) -> ColumnElement[bool]:
+        """Cases (citizen feedback, tasks) the caller's unit handles or whose place it governs.
+
+        The province sees all; an agency the cases assigned to it; a commune those assigned
+        to it and those located in it.
+        """
+        if self.level == "agency":
+            return org_column == self.org_code  # type: ignore[no-any-return]
+        if self.level == "commune":
+            return or_(org_column == self.org_code, area_column == self.org_code)
+        return true()
+
     def org_unit_clause(self) -> ColumnElement[bool]:
         """Which org units the caller may see.
 

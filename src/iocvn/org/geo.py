@@ -120,3 +120,14 @@ def in_province(session: Session, province_code: str, lon: float, lat: float) ->
 def has_boundaries(session: Session, province_code: str) -> bool:
     """True when the province has commune boundaries to locate points with."""
     return bool(_index(session, province_code).codes)
+
+
+def home_province(session: Session) -> str | None:
+    """The province this installation serves: its one current province-level unit (the one
+    with the smallest code when several were seeded, as in tests)."""
+    return session.execute(
+        select(OrgUnit.code)
+        .where(OrgUnit.level == "province", OrgUnit.valid_to.is_(None))
+        .order_by(OrgUnit.code)
+        .limit(1)
+    ).scalar_one_or_none()

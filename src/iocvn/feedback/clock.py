@@ -1,0 +1,174 @@
+"""The SLA clock of a case on the database: the province's calendar (the default holidays with
+its own edits), the policy (defaults with each category's time limit), and the stage clocks.
+
+A stage (``accept``, ``resolve``) starts its clock when the case enters it; the deadline is
+stored on the case (``deadline_at``) so overdue and due-soon lists are plain indexed queries,
+and recomputed when a pause (an approved extension) is added. Reopening starts the resolve
+stage again with its whole time limit. The rules are :mod:`.calendar` and :mod:`.sla`.
+
+Calendar edits: a ``CalendarDay`` of kind ``holiday`` is a day off; of kind ``workday`` a day
+worked — a weekend day (làm bù) or a default holiday the government moved.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from iocvn.audit import service as audit
+from iocvn.core.context import Actor
+from iocvn.core.errors import Invalid
+from iocvn.core.i18n import register
+from iocvn.core.timeutil import to_local
+from iocvn.feedback import calendar as cal
+from iocvn.feedback import sla
+from iocvn.feedback.models import CalendarDay, ClockPause, Feedback, FeedbackCategory
+
+_CACHE: dict[tuple[tuple[int, ...], str], cal.WorkCalendar] = {}
+DAY_KINDS = ("holiday", "workday")
+
+register(
+    {
+        "error.invalid_calendar_day": (
+            "Ngày {day}: loại phải là 'holiday' (nghỉ) hoặc 'workday' (làm việc).",
+            "Day {day}: the kind must be 'holiday' or 'workday'.",
+        ),
+    }
+)
+
+
+def _version(session: Session) -> str:
+    count, latest = session.execute(select(func.count(), func.max(CalendarDay.updated_at))).one()
+    return f"{count}:{latest}"
+
+
+def work_calendar(session: Session, around: datetime) -> cal.WorkCalendar:
+    """The province's working calendar for the year of ``around`` and the next."""
+    year = to_local(around).year
+    years = (year - 1, year, year + 1)
+    key = (years, _version(session))
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
+    off: set[date] = set()
+    worked: set[date] = set()
+    for y in years:
+        schedule = cal.default_holidays(y)
+        off.update(schedule.days_off)
+        worked.update(schedule.compensatory_days)
+    edits = session.execute(
+        select(CalendarDay.day, CalendarDay.kind).where(
+            CalendarDay.day >= date(years[0], 1, 1), CalendarDay.day <= date(years[-1], 12, 31)
+        )
+    )
+    for day, kind in edits:
+        if kind == "holiday":
+            off.add(day)
+            worked.discard(day)
+        else:
+            off.discard(day)
+            if day.weekday() >= 5:
+                worked.add(day)
+    built = cal.WorkCalendar(frozenset(off), frozenset(worked))
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[key] = built
+    return built
+
+
+def policy(session: Session) -> sla.SlaPolicy:
+    """The default limits, with each category's own ``resolve_days`` for normal cases."""
+    rows = session.execute(
+        select(FeedbackCategory.code, FeedbackCategory.resolve_days).where(
+            FeedbackCategory.resolve_days.is_not(None)
+        )
+    )
+    overrides = {
+        code: {("resolve", "normal"): cal.WorkingDays(days)}
+        for code, days in rows
+        if days is not None and days > 0
+    }
+    return sla.SlaPolicy(overrides=cast(dict[str, sla.Durations], overrides))
+
+
+def pauses(session: Session, case: Feedback) -> list[cal.Pause]:
+    """The case's clock pauses."""
+    rows = session.execute(
+        select(ClockPause.starts_at, ClockPause.ends_at).where(ClockPause.feedback_id == case.id)
+    )
+    return [cal.Pause(a, b) for a, b in rows]
+
+
+def state(session: Session, case: Feedback, now: datetime) -> sla.SlaState:
+    """Where the case's current stage clock stands at ``now``."""
+    return sla.sla_state(
+        policy(session),
+        work_calendar(session, case.stage_started_at),
+        stage=cast(sla.Stage, case.stage),
+        stage_start=case.stage_started_at,
+        now=now,
+        priority=cast(sla.Priority, case.priority),
+        category=case.category_code,
+        pauses=pauses(session, case),
+    )
+
+
+def start_stage(session: Session, case: Feedback, stage: str, now: datetime) -> None:
+    """Start ``stage``'s clock at ``now`` and store its deadline."""
+    case.stage = stage
+    case.stage_started_at = now
+    case.escalation = "unit"
+    recompute(session, case, now)
+
+
+def recompute(session: Session, case: Feedback, now: datetime) -> None:
+    """Store the current stage's deadline again (after a pause or a new priority)."""
+    case.deadline_at = state(session, case, now).deadline
+
+
+def add_pause(
+    session: Session, case: Feedback, starts: datetime, ends: datetime, reason: str, by: str
+) -> ClockPause:
+    """Stop the clock from ``starts`` to ``ends`` (an approved extension) and move the deadline."""
+    pause = ClockPause(feedback_id=case.id, starts_at=starts, ends_at=ends, reason=reason,
+                       approved_by=by)  # fmt: skip
+    session.add(pause)
+    session.flush()
+    recompute(session, case, starts)
+    return pause
+
+
+def set_days(
+    session: Session, actor: Actor, days: dict[date, tuple[str, str]], *, year: int | None = None
+) -> int:
+    """Replace the province's edits (of ``year``, or of the days given): day → (kind, name)."""
+    for day, (kind, _) in days.items():
+        if kind not in DAY_KINDS:
+            raise Invalid("invalid_calendar_day", details={"day": day.isoformat()},
+                          day=day.strftime("%d/%m/%Y"))  # fmt: skip
+    if year is not None:
+        session.execute(
+            delete(CalendarDay).where(
+                CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+            )
+        )
+    else:
+        session.execute(delete(CalendarDay).where(CalendarDay.day.in_(list(days))))
+    for day, (kind, name) in sorted(days.items()):
+        session.add(CalendarDay(day=day, kind=kind, name=name[:200]))
+    session.flush()
+    audit.record(
+        session, actor, "feedback.calendar_set", target_type="calendar",
+        target_id=str(year or ""),
+        after={d.isoformat(): k for d, (k, _) in sorted(days.items())},
+    )  # fmt: skip
+    _CACHE.clear()
+    return len(days)
+
+
+def working_hours_between(session: Session, a: datetime, b: datetime) -> timedelta:
+    """Working time between two instants on the province's calendar."""
+    return cal.working_time_between(work_calendar(session, a), a, b)

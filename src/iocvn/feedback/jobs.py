@@ -1,0 +1,108 @@
+"""Background work on cases: escalation when deadlines pass, closing resolved cases the
+reporter never answered, and erasing personal data after the retention period.
+
+Each function takes the time as ``now``, writes its changes in the caller's transaction and
+audits them as the system; ``iocvn feedback run-jobs`` and the server's loop call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from iocvn.audit import service as audit
+from iocvn.core.context import Actor
+from iocvn.feedback import clock
+from iocvn.feedback.models import OPEN_STATUSES, Feedback, FeedbackEvent
+
+SYSTEM = Actor.system("feedback-jobs")
+AUTO_CLOSE_AFTER = timedelta(days=7)
+_LEVELS = ("unit", "ioc", "leadership")
+
+
+@dataclass
+class JobReport:
+    """What one run changed."""
+
+    escalated: int = 0
+    closed: int = 0
+    erased: int = 0
+
+
+def escalate(session: Session, now: datetime) -> int:
+    """Raise the escalation level (unit → IOC → leadership) of open cases past deadline."""
+    stmt = select(Feedback).where(
+        Feedback.status.in_(OPEN_STATUSES), Feedback.deadline_at < now,
+        Feedback.escalation != "leadership",
+    )  # fmt: skip
+    changed = 0
+    for case in session.execute(stmt).scalars():
+        level = clock.state(session, case, now).escalation
+        if _LEVELS.index(level) <= _LEVELS.index(case.escalation):
+            continue
+        before, case.escalation = case.escalation, level
+        session.add(FeedbackEvent(feedback_id=case.id, at=now, kind="escalated",
+                                  actor=SYSTEM.name, org_code=case.org_code, public=False,
+                                  data={"from": before, "to": level}))  # fmt: skip
+        audit.record(session, SYSTEM, "feedback.escalate", target_type="feedback",
+                     target_id=case.id, before={"escalation": before},
+                     after={"escalation": level, "code": case.code})  # fmt: skip
+        changed += 1
+    session.flush()
+    return changed
+
+
+def auto_close(session: Session, now: datetime) -> int:
+    """Close cases resolved ``AUTO_CLOSE_AFTER`` ago that the reporter did not answer."""
+    stmt = select(Feedback).where(
+        Feedback.status == "resolved", Feedback.resolved_at < now - AUTO_CLOSE_AFTER
+    )
+    closed = 0
+    for case in session.execute(stmt).scalars():
+        case.status, case.closed_at, case.deadline_at = "closed", now, None
+        session.add(FeedbackEvent(feedback_id=case.id, at=now, kind="closed", actor=SYSTEM.name,
+                                  org_code=case.org_code, public=True,
+                                  data={"auto": True}))  # fmt: skip
+        audit.record(session, SYSTEM, "feedback.close", target_type="feedback",
+                     target_id=case.id, before={"status": "resolved"},
+                     after={"status": "closed", "auto": True})  # fmt: skip
+        closed += 1
+    session.flush()
+    return closed
+
+
+def erase_personal_data(session: Session, now: datetime, retention_days: int) -> int:
+    """Erase the reporter's details of cases closed more than ``retention_days`` ago."""
+    cutoff = now - timedelta(days=retention_days)
+    stmt = select(Feedback).where(
+        Feedback.closed_at < cutoff,
+        Feedback.personal_data_erased_at.is_(None),
+        or_(Feedback.reporter_name.is_not(None), Feedback.reporter_phone.is_not(None),
+            Feedback.reporter_email.is_not(None), Feedback.reporter_id_number.is_not(None)),
+    )  # fmt: skip
+    codes = []
+    for case in session.execute(stmt).scalars():
+        case.reporter_name = case.reporter_phone = None
+        case.reporter_email = case.reporter_id_number = None
+        case.phone_index = case.email_index = None
+        case.personal_data_erased_at = now
+        codes.append(case.code)
+    if codes:
+        audit.record(session, SYSTEM, "feedback.erase_personal_data", target_type="feedback",
+                     target_id=str(len(codes)),
+                     after={"cases": len(codes), "retention_days": retention_days,
+                            "first": codes[:20]})  # fmt: skip
+    session.flush()
+    return len(codes)
+
+
+def run_all(session: Session, now: datetime, retention_days: int) -> JobReport:
+    """Every job once."""
+    return JobReport(
+        escalated=escalate(session, now),
+        closed=auto_close(session, now),
+        erased=erase_personal_data(session, now, retention_days),
+    )

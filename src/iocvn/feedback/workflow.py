@@ -1,0 +1,477 @@
+"""The life of a case (quy trình xử lý): received → accepted or rejected → assigned → in
+progress → resolved → closed, with transfers, extensions, duplicates and reopening.
+
+Outcomes stay distinct (``Feedback.outcome``): ``fixed`` (the unit says so), ``fixed_confirmed``
+(the reporter agrees), ``rejected`` (with the reason), ``transferred`` (to a body outside the
+province's system, named), ``not_our_remit`` (naming the body that is responsible), and
+``duplicate`` (merged into another case). "Closed" alone never means "fixed".
+
+Every step is one audit entry and one timeline event in the same transaction; a public step
+queues an update to the reporter (and to the reporters of cases merged into this one) on the
+channel they chose — a queued message is tracked by :mod:`iocvn.notify` until delivered or
+failed, never assumed sent. Who may take a step is checked by the routes (permissions) and
+here (the state it needs, the unit it belongs to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from iocvn.audit import service as audit
+from iocvn.auth.scope import OrgScope
+from iocvn.config import Settings
+from iocvn.core import pii
+from iocvn.core.context import Actor
+from iocvn.core.errors import Conflict, Forbidden, Invalid
+from iocvn.core.i18n import register, t
+from iocvn.core.timeutil import utcnow
+from iocvn.feedback import calendar as cal
+from iocvn.feedback import clock, photos
+from iocvn.feedback.cases import check_secret
+from iocvn.feedback.intake import Photo, clean_text
+from iocvn.feedback.models import (
+    OPEN_STATUSES,
+    PRIORITIES,
+    Feedback,
+    FeedbackCategory,
+    FeedbackEvent,
+    FeedbackPhoto,
+)
+from iocvn.notify import service as notify
+from iocvn.org.models import OrgUnit
+
+MAX_NOTE = 4000
+MAX_EXTENSION_DAYS = 30
+
+register(
+    {
+        "error.wrong_state": (
+            "Phản ánh đang ở trạng thái {state}: không thể {step}.",
+            "The case is {state}: cannot {step}.",
+        ),
+        "error.not_your_case": (
+            "Phản ánh này không được giao cho đơn vị của bạn.",
+            "This case is not assigned to your unit.",
+        ),
+        "error.reason_required": ("Cần nêu lý do.", "A reason is required."),
+        "error.answer_required": (
+            "Cần nội dung trả lời công khai cho người dân.",
+            "A public answer to the citizen is required.",
+        ),
+        "error.remit_body_required": (
+            "Cần nêu cơ quan có thẩm quyền giải quyết.",
+            "Name the body that is responsible.",
+        ),
+        "error.invalid_rating": ("Mức hài lòng từ 1 đến 5.", "Satisfaction is 1 to 5."),
+        "error.invalid_priority": ("Mức ưu tiên không hợp lệ.", "Unknown priority."),
+        "error.invalid_extension": (
+            "Gia hạn từ 1 đến {max} ngày làm việc.",
+            "An extension is 1 to {max} working days.",
+        ),
+        "error.duplicate_of_itself": (
+            "Không thể gộp phản ánh vào chính nó hoặc vào một phản ánh đã gộp.",
+            "A case cannot be merged into itself or into a merged case.",
+        ),
+        "fb.notify.subject": ("Phản ánh {code}: {status}", "Report {code}: {status}"),
+        "fb.notify.body": (
+            "Phản ánh {code} của bạn: {status}.\n{text}\nTheo dõi: {url}",
+            "Your report {code}: {status}.\n{text}\nFollow it: {url}",
+        ),
+        "fb.status.received": ("Đã tiếp nhận", "Received"),
+        "fb.status.accepted": ("Đã xác nhận", "Accepted"),
+        "fb.status.rejected": ("Từ chối", "Rejected"),
+        "fb.status.assigned": ("Đã chuyển đơn vị xử lý", "Assigned"),
+        "fb.status.in_progress": ("Đang xử lý", "In progress"),
+        "fb.status.resolved": ("Đã xử lý", "Resolved"),
+        "fb.status.closed": ("Đã đóng", "Closed"),
+    }
+)
+
+
+def _event(
+    session: Session, case: Feedback, actor: Actor, kind: str, *, public: bool, text: str = "",
+    now: datetime | None = None, **data: object,
+) -> None:  # fmt: skip
+    session.add(
+        FeedbackEvent(feedback_id=case.id, at=now or utcnow(), kind=kind, actor=actor.name,
+                      org_code=case.org_code, public=public, text=text, data=data)
+    )  # fmt: skip
+
+
+def _audit(session: Session, actor: Actor, case: Feedback, action: str, before: str,
+           **after: object) -> None:  # fmt: skip
+    audit.record(
+        session, actor, f"feedback.{action}", target_type="feedback", target_id=case.id,
+        before={"status": before}, after={"code": case.code, "status": case.status} | after,
+    )  # fmt: skip
+
+
+def _need(case: Feedback, step: str, *allowed: str) -> str:
+    if case.status not in allowed:
+        raise Conflict("wrong_state", details={"status": case.status, "step": step},
+                       state=case.status, step=step)  # fmt: skip
+    return case.status
+
+
+def _own(case: Feedback, scope: OrgScope) -> None:
+    """A unit acts only on cases assigned to it (the province on any)."""
+    if not scope.is_province and case.org_code != scope.org_code:
+        raise Forbidden("not_your_case")
+
+
+def _note(text: str | None, error: str | None = None) -> str:
+    cleaned = clean_text(text or "", MAX_NOTE)
+    if error and not cleaned:
+        raise Invalid(
+            error, details={"field": "reason" if error == "reason_required" else "answer"}
+        )
+    return cleaned
+
+
+def notify_reporters(
+    session: Session, settings: Settings, case: Feedback, text: str, base_url: str = ""
+) -> int:
+    """Queue an update for the case's reporter and the reporters of cases merged into it."""
+    merged = session.execute(select(Feedback).where(Feedback.duplicate_of == case.id)).scalars()
+    queued = 0
+    for each in [case, *merged]:
+        channel, sealed, field = (
+            ("email", each.reporter_email, "feedback.email") if each.notify_by == "email"
+            else ("sms", each.reporter_phone, "feedback.phone") if each.notify_by == "sms"
+            else (None, None, None)
+        )  # fmt: skip
+        if channel is None or sealed is None or field is None:
+            continue
+        status = t(f"fb.status.{case.status}")
+        url = f"{base_url.rstrip('/')}/phan-anh/{each.code}"
+        notify.enqueue(
+            session, channel, pii.open_sealed(sealed, settings.data_keys, field),
+            t("fb.notify.subject", code=each.code, status=status),
+            t("fb.notify.body", code=each.code, status=status, text=text, url=url),
+            "feedback.update", each.id,
+        )  # fmt: skip
+        queued += 1
+    return queued
+
+
+def accept(
+    session: Session, settings: Settings, actor: Actor, case: Feedback, *,
+    category: str | None = None, org_code: str | None = None, priority: str | None = None,
+    note: str = "", now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """Triage (IOC): confirm or change the category, the unit and the priority; the case is
+    accepted, and assigned when a unit is set. The resolve clock starts now."""
+    now = now or utcnow()
+    before = _need(case, "accept", "received")
+    if category is not None:
+        cat = session.get(FeedbackCategory, category)
+        if cat is None or not cat.active:
+            raise Invalid("unknown_category", details={"field": "category", "code": category[:64]},
+                          category=category[:64])  # fmt: skip
+        if case.category_code != category or not case.category_confirmed:
+            corrected = case.suggested_category not in (None, category)
+            _event(
+                session,
+                case,
+                actor,
+                "classified",
+                public=False,
+                now=now,
+                category=category,
+                suggested=case.suggested_category,
+                corrected=corrected,
+            )
+        case.category_code = category
+        if priority is None:
+            case.priority = cat.priority if cat.priority in PRIORITIES else "normal"
+    if case.category_code is None:
+        raise Invalid("unknown_category", details={"field": "category", "code": ""}, category="—")
+    case.category_confirmed = True
+    if priority is not None:
+        if priority not in PRIORITIES:
+            raise Invalid("invalid_priority", details={"field": "priority"})
+        case.priority = priority
+    if org_code is not None:
+        _unit(session, org_code)
+        case.org_code = org_code
+    case.status = "assigned" if case.org_code else "accepted"
+    case.accepted_at = now
+    clock.start_stage(session, case, "resolve", now)
+    text = _note(note)
+    _event(
+        session,
+        case,
+        actor,
+        "accepted",
+        public=True,
+        text=text,
+        now=now,
+        category=case.category_code,
+        org_code=case.org_code,
+        priority=case.priority,
+    )
+    _audit(
+        session,
+        actor,
+        case,
+        "accept",
+        before,
+        category=case.category_code,
+        org_code=case.org_code,
+        priority=case.priority,
+    )
+    notify_reporters(session, settings, case, text)
+    session.flush()
+    return case
+
+
+def _unit(session: Session, code: str) -> OrgUnit:
+    unit = session.get(OrgUnit, code)
+    if unit is None or unit.valid_to is not None:
+        raise Invalid("unknown_handling_unit", details={"field": "org_code", "code": code[:32]},
+                      unit=code[:32])  # fmt: skip
+    return unit
+
+
+def reject(
+    session: Session, settings: Settings, actor: Actor, case: Feedback, *, reason: str,
+    not_our_remit: bool = False, remit_body: str = "", now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """Refuse a case with the reason; "not our remit" must name the body that is responsible."""
+    now = now or utcnow()
+    before = _need(case, "reject", "received", "accepted", "assigned")
+    text = _note(reason, "reason_required")
+    body = clean_text(remit_body, 300)
+    if not_our_remit and not body:
+        raise Invalid("remit_body_required", details={"field": "remit_body"})
+    case.status, case.closed_at = "rejected", now
+    case.outcome = "not_our_remit" if not_our_remit else "rejected"
+    case.outcome_reason, case.remit_body = text, body
+    case.deadline_at = None
+    _event(
+        session,
+        case,
+        actor,
+        "rejected",
+        public=True,
+        text=text,
+        now=now,
+        outcome=case.outcome,
+        remit_body=body,
+    )
+    _audit(session, actor, case, "reject", before, outcome=case.outcome)
+    notify_reporters(session, settings, case, text + (f" → {body}" if body else ""))
+    session.flush()
+    return case
+
+
+def transfer(
+    session: Session, settings: Settings, actor: Actor, scope: OrgScope, case: Feedback, *,
+    org_code: str | None = None, outside_body: str = "", reason: str,
+    now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """Hand the case to another unit (history kept, the citizen asked nothing again), or to a
+    body outside the province's system (outcome ``transferred``, naming it)."""
+    now = now or utcnow()
+    before = _need(case, "transfer", "received", "accepted", "assigned", "in_progress")
+    _own(case, scope)
+    text = _note(reason, "reason_required")
+    if org_code is None:
+        body = clean_text(outside_body, 300)
+        if not body:
+            raise Invalid("remit_body_required", details={"field": "outside_body"})
+        case.status, case.outcome, case.remit_body = "closed", "transferred", body
+        case.closed_at, case.deadline_at, case.outcome_reason = now, None, text
+        _event(
+            session, case, actor, "transferred", public=True, text=text, now=now, outside_body=body
+        )
+    else:
+        _unit(session, org_code)
+        previous = case.org_code
+        case.org_code = org_code
+        case.status = "assigned"
+        if case.stage != "resolve":
+            clock.start_stage(session, case, "resolve", now)
+        _event(
+            session,
+            case,
+            actor,
+            "transferred",
+            public=True,
+            text=text,
+            now=now,
+            from_org=previous,
+            to_org=org_code,
+        )
+    _audit(session, actor, case, "transfer", before, org_code=case.org_code, outcome=case.outcome)
+    notify_reporters(session, settings, case, text)
+    session.flush()
+    return case
+
+
+def start_work(
+    session: Session, actor: Actor, scope: OrgScope, case: Feedback, *, note: str = "",
+    now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """The handling unit starts work (assigned → in progress)."""
+    now = now or utcnow()
+    before = _need(case, "start", "assigned")
+    _own(case, scope)
+    case.status = "in_progress"
+    _event(session, case, actor, "in_progress", public=True, text=_note(note), now=now)
+    _audit(session, actor, case, "start", before)
+    session.flush()
+    return case
+
+
+def extend(
+    session: Session, actor: Actor, case: Feedback, *, working_days: int, reason: str,
+    now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """Approve an extension (gia hạn): the clock stands still for ``working_days`` from now."""
+    now = now or utcnow()
+    before = _need(case, "extend", *OPEN_STATUSES)
+    if not 1 <= working_days <= MAX_EXTENSION_DAYS:
+        raise Invalid("invalid_extension", details={"field": "working_days"},
+                      max=MAX_EXTENSION_DAYS)  # fmt: skip
+    text = _note(reason, "reason_required")
+    calendar = clock.work_calendar(session, now)
+    until = cal.add_working_time(calendar, now, cal.WorkingDays(working_days))
+    old = case.deadline_at
+    clock.add_pause(session, case, now, until, text, actor.name)
+    _event(session, case, actor, "extended", public=True, text=text, now=now,
+           working_days=working_days, deadline=case.deadline_at.isoformat()
+           if case.deadline_at else None)  # fmt: skip
+    _audit(
+        session,
+        actor,
+        case,
+        "extend",
+        before,
+        working_days=working_days,
+        old_deadline=old.isoformat() if old else None,
+        deadline=case.deadline_at.isoformat() if case.deadline_at else None,
+    )
+    session.flush()
+    return case
+
+
+def resolve(
+    session: Session, settings: Settings, actor: Actor, scope: OrgScope, case: Feedback, *,
+    answer: str, shots: Sequence[Photo] = (), now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """The unit reports the result: a public answer (and photos); outcome ``fixed``."""
+    now = now or utcnow()
+    before = _need(case, "resolve", "assigned", "in_progress")
+    _own(case, scope)
+    text = _note(answer, "answer_required")
+    photos.check_count(len(shots))
+    cleaned = [photos.clean(p.data, p.name) for p in shots]
+    for shot in cleaned:
+        session.add(
+            FeedbackPhoto(feedback_id=case.id, stage="resolution", content_type=shot.content_type,
+                          data=shot.data, width=shot.width, height=shot.height, sha256=shot.sha256)
+        )  # fmt: skip
+    case.status, case.outcome, case.public_answer = "resolved", "fixed", text
+    case.resolved_at = now
+    case.resolved_on_time = case.deadline_at is None or now <= case.deadline_at
+    _event(
+        session,
+        case,
+        actor,
+        "resolved",
+        public=True,
+        text=text,
+        now=now,
+        photos=len(cleaned),
+        on_time=case.resolved_on_time,
+    )
+    _audit(session, actor, case, "resolve", before, on_time=case.resolved_on_time)
+    notify_reporters(session, settings, case, text)
+    session.flush()
+    return case
+
+
+def confirm(
+    session: Session, settings: Settings, case: Feedback, *, secret: str, fixed: bool,
+    rating: int | None = None, comment: str = "", now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """The reporter answers "was it fixed?" (with the case's secret) and rates 1–5.
+
+    Fixed: the case closes as ``fixed_confirmed``. Not fixed: it reopens with the same unit
+    and the resolve clock starts again."""
+    now = now or utcnow()
+    check_secret(case, secret)
+    before = _need(case, "confirm", "resolved")
+    if rating is not None and not 1 <= rating <= 5:
+        raise Invalid("invalid_rating", details={"field": "rating"})
+    actor = Actor(f"citizen:{case.code}")
+    text = _note(comment)
+    case.satisfaction = rating if rating is not None else case.satisfaction
+    case.fixed_confirmed = fixed
+    if fixed:
+        case.status, case.outcome, case.closed_at = "closed", "fixed_confirmed", now
+        case.deadline_at = None
+        _event(session, case, actor, "confirmed", public=True, text=text, now=now, rating=rating)
+        _audit(session, actor, case, "confirm", before, fixed=True, rating=rating)
+    else:
+        case.status, case.outcome = "in_progress" if case.org_code else "accepted", None
+        case.reopen_count += 1
+        case.resolved_at, case.resolved_on_time = None, None
+        clock.start_stage(session, case, "resolve", now)
+        _event(session, case, actor, "reopened", public=True, text=text, now=now, rating=rating)
+        _audit(session, actor, case, "reopen", before, fixed=False, rating=rating)
+    session.flush()
+    return case
+
+
+def close(
+    session: Session, actor: Actor, case: Feedback, *, note: str = "",
+    now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """Close a resolved case the reporter did not answer (outcome stays ``fixed``)."""
+    now = now or utcnow()
+    before = _need(case, "close", "resolved")
+    case.status, case.closed_at, case.deadline_at = "closed", now, None
+    _event(session, case, actor, "closed", public=True, text=_note(note), now=now)
+    _audit(session, actor, case, "close", before, outcome=case.outcome)
+    session.flush()
+    return case
+
+
+def merge(
+    session: Session, settings: Settings, actor: Actor, case: Feedback, into: Feedback, *,
+    now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """Merge a duplicate into the main case: it closes as ``duplicate``; its reporter then
+    receives the main case's updates."""
+    now = now or utcnow()
+    if case.id == into.id or into.duplicate_of is not None:
+        raise Invalid("duplicate_of_itself", details={"field": "into"})
+    before = _need(case, "merge", *OPEN_STATUSES)
+    case.status, case.outcome, case.duplicate_of = "closed", "duplicate", into.id
+    case.closed_at, case.deadline_at = now, None
+    _event(session, case, actor, "merged", public=True, now=now, into=into.code)
+    _event(session, into, actor, "duplicate_added", public=False, now=now, duplicate=case.code)
+    _audit(session, actor, case, "merge", before, into=into.code)
+    notify_reporters(session, settings, case, into.code)
+    session.flush()
+    return case
+
+
+def comment(
+    session: Session, actor: Actor, scope: OrgScope, case: Feedback, *, text: str,
+    public: bool = False, now: datetime | None = None,
+) -> Feedback:  # fmt: skip
+    """A note on the timeline (internal by default)."""
+    if not scope.is_province:
+        _own(case, scope)
+    body = _note(text, "reason_required")
+    _event(session, case, actor, "comment", public=public, text=body, now=now)
+    _audit(session, actor, case, "comment", case.status, public=public)
+    session.flush()
+    return case

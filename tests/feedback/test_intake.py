@@ -1,0 +1,149 @@
+"""Intake from every channel: validation, place, routing, sealed identity, rate limit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from iocvn.audit.models import AuditEntry
+from iocvn.config import get_settings
+from iocvn.core import pii
+from iocvn.core.errors import Invalid
+from iocvn.feedback import cases, routing
+from iocvn.feedback.intake import NewReport, Photo, RateLimited, submit
+from iocvn.feedback.models import Feedback, FeedbackEvent, FeedbackPhoto
+from tests.factories.feedback import ACTOR, CITIZEN, DONG_KINH, PHONE, TAM_THANH, province, report
+from tests.feedback.test_photos import jpeg_with_gps
+
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
+
+
+@pytest.fixture
+def lang_son(session: Session) -> Session:
+    return province(session)
+
+
+def test_a_report_is_located_routed_timed_and_audited(lang_son: Session) -> None:
+    done = report(lang_son, now=NOW)
+    case = done.case
+    assert case.code.startswith("PA-26-") and len(case.code) == 13
+    assert (case.area_code, case.org_code) == ("05977", "05977")  # the commune handles roads
+    assert case.status == "received" and case.stage == "accept"
+    # Accept within 8 working hours: Monday 09:00–11:30 and 13:30–17:00 (6 h), then Tuesday
+    # 07:30–09:30 (2 h): Tuesday 09:30 in Hà Nội.
+    assert case.deadline_at == datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+    event = lang_son.execute(select(FeedbackEvent)).scalar_one()
+    assert (event.kind, event.public) == ("received", True)
+    entry = lang_son.execute(
+        select(AuditEntry).where(AuditEntry.action == "feedback.receive")
+    ).scalar_one()
+    assert entry.target_id == case.id
+    assert cases.get_public(lang_son, case.code).id == case.id
+
+
+def test_sector_rules_route_to_the_agency(lang_son: Session) -> None:
+    case = report(lang_son, "Trạm y tế phường đóng cửa giờ hành chính, không có ai trực.",
+                  category="y_te", now=NOW).case  # fmt: skip
+    assert case.org_code == "20.SYT"
+    routing.set_rule(lang_son, ACTOR, org_code="20.SXD", category_code="giao_thong",
+                     area_code="05986")  # fmt: skip
+    here = report(lang_son, lat=TAM_THANH[0], lon=TAM_THANH[1], now=NOW).case
+    there = report(lang_son, now=NOW).case
+    assert (here.area_code, here.org_code) == ("05986", "20.SXD")  # child category inherits
+    assert there.org_code == "05977"
+
+
+def test_an_address_with_a_pre_2025_name_locates_the_case(lang_son: Session) -> None:
+    case = report(lang_son, lat=None, lon=None, address="Ngõ 3 Tam Thanh, phường Vĩnh Trại",
+                  now=NOW).case  # fmt: skip
+    assert (case.area_code, case.located_by, case.lat) == ("05977", "address", None)
+
+
+def test_the_photos_position_is_used_when_no_point_is_given(lang_son: Session) -> None:
+    shot = Photo(jpeg_with_gps(*DONG_KINH), "o-ga.jpg")
+    case = report(lang_son, lat=None, lon=None, photos=[shot], now=NOW).case
+    assert case.located_by == "photo" and case.area_code == "05977"
+    stored = lang_son.execute(select(FeedbackPhoto)).scalar_one()
+    assert b"Exif" not in stored.data
+
+
+def test_identity_is_sealed_and_found_only_by_keyed_hash(lang_son: Session) -> None:
+    case = report(lang_son, email="Hoa.NT@example.vn", id_number="001203004567", now=NOW).case
+    lang_son.commit()
+    raw = lang_son.execute(text("SELECT * FROM feedback")).one()
+    dump = " ".join(str(v) for v in raw)
+    for secret in ("0912345678", "912345678", "Nguyễn Thị Hoa", "Hoa.NT", "hoa.nt@example.vn",
+                   "001203004567"):  # fmt: skip
+        assert secret not in dump
+    keys = get_settings().data_keys
+    assert pii.open_sealed(case.reporter_phone or "", keys, "feedback.phone") == "0912345678"
+    found = cases.find_by_phone(lang_son, "+84 912 345 678", keys, None)
+    assert [c.id for c in found] == [case.id]
+    masked = cases.masked_contacts(case, keys)
+    assert masked["phone"] == "09******78" and masked["name"] == "N. T. H."
+    assert masked["pseudonym"].startswith("Người phản ánh ")
+
+
+def test_anonymous_means_nothing_kept(lang_son: Session) -> None:
+    case = report(lang_son, anonymous=True, email="a@b.vn", now=NOW).case
+    assert case.anonymous
+    assert case.reporter_name is case.reporter_phone is case.reporter_email is None
+    assert case.phone_index is None
+
+
+def test_text_is_stored_as_written_and_never_interpreted(lang_son: Session) -> None:
+    evil = "<script>alert('x')</script> Cống bị tắc\x00 gây ngập"
+    case = report(lang_son, evil, category="cap_thoat_nuoc", now=NOW).case
+    assert case.description == "<script>alert('x')</script> Cống bị tắc gây ngập"
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"category": "khong_co"}, "unknown_category"),
+        ({"lat": None, "lon": None}, "location_required"),
+        ({"lat": 21.0278, "lon": 105.8342}, "outside_province"),  # Hà Nội
+        ({"lat": 95.0, "lon": 106.0}, "invalid_coordinates"),
+        ({"description": "ngắn"}, "description_length"),
+        ({"email": "not-an-email"}, "invalid_email"),
+        ({"phone": "12"}, "invalid_phone"),
+        ({"photos": [Photo(b"%PDF-1.4", "a.pdf")]}, "photo_not_image"),
+        ({"photos": [Photo(jpeg_with_gps(), str(i)) for i in range(6)]}, "too_many_photos"),
+    ],
+)
+def test_bad_reports_are_refused_and_nothing_is_stored(
+    lang_son: Session, fields: dict[str, object], error: str
+) -> None:
+    with pytest.raises(Invalid) as refused:
+        report(lang_son, **fields)  # type: ignore[arg-type]
+    assert refused.value.code == error
+    lang_son.rollback()
+    assert lang_son.execute(select(Feedback)).first() is None
+
+
+def test_a_flood_from_one_source_is_rate_limited(lang_son: Session) -> None:
+    settings = get_settings()
+    for i in range(settings.feedback_per_hour):
+        report(lang_son, source_key="ip:203.0.113.9", now=NOW + timedelta(minutes=i))
+    with pytest.raises(RateLimited) as limited:
+        report(lang_son, source_key="ip:203.0.113.9", now=NOW + timedelta(minutes=30))
+    assert limited.value.status == 429
+    assert limited.value.details["retry_after_minutes"] == 31
+    report(lang_son, source_key="ip:198.51.100.1", now=NOW + timedelta(minutes=30))
+    report(lang_son, source_key="ip:203.0.113.9", now=NOW + timedelta(minutes=61))
+
+
+def test_staff_intake_records_the_channel(lang_son: Session) -> None:
+    done = submit(
+        lang_son, get_settings(), "20",
+        NewReport("Người dân gọi đường dây nóng báo đèn đường hỏng cả dãy phố.",
+                  category="dien_chieu_sang", address="phường Đông Kinh", phone=PHONE),
+        channel="hotline", actor=CITIZEN, now=NOW,
+    )  # fmt: skip
+    assert done.case.channel == "hotline"
+    with pytest.raises(Invalid):
+        submit(lang_son, get_settings(), "20", NewReport("Một phản ánh đủ dài để lưu."),
+               channel="fax", actor=CITIZEN)  # fmt: skip
