@@ -24,6 +24,8 @@ log = logging.getLogger("iocvn.request")
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 LANG_COOKIE = "iocvn_lang"
 JSON_TYPES = ("application/json", "application/merge-patch+json", "application/problem+json")
+# JSON routes that take a form with files (multipart/form-data): a resolution's photos.
+UPLOAD_ROUTES = (re.compile(r"^/api/v1/feedback/[^/]+/resolve$"),)
 
 
 class PayloadTooLarge(IocError):
@@ -137,7 +139,15 @@ class BodyGuard:
             return
         has_body = (length.isdigit() and int(length) > 0) or "transfer-encoding" in headers
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if scope["path"].startswith("/api/") and has_body and ctype not in JSON_TYPES:
+        upload = ctype in ("multipart/form-data", "application/x-www-form-urlencoded") and any(
+            r.match(scope["path"]) for r in UPLOAD_ROUTES
+        )
+        if (
+            scope["path"].startswith("/api/")
+            and has_body
+            and ctype not in JSON_TYPES
+            and not upload
+        ):
             await _send_error(scope, receive, send, UnsupportedMediaType())
             return
         received = 0

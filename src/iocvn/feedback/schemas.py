@@ -1,0 +1,203 @@
+"""API shapes of citizen feedback for staff (``/api/v1/feedback``) and the channels' webhook.
+
+What a shape contains decides who sees what: ``CaseOut`` never holds personal data in clear
+(the reporter is a pseudonym and masked contacts); ``RevealOut`` is the only shape with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["urgent", "normal", "complex"]
+
+
+class ReporterOut(BaseModel):
+    """The reporter as staff see them: a pseudonym, and masked details when any were given."""
+
+    pseudonym: str
+    anonymous: bool
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    id_number: str | None = None
+
+
+class EventOut(BaseModel):
+    """One step of the timeline."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: str
+    actor: str
+    org_code: str | None
+    public: bool
+    text: str
+    data: dict[str, Any]
+
+
+class SlaOut(BaseModel):
+    """Where the current stage's clock stands."""
+
+    stage: str
+    deadline: datetime | None
+    due_soon_at: datetime | None = None
+    status: str | None = None
+    escalation: str
+    paused: bool = False
+
+
+class CaseOut(BaseModel):
+    """A case as the IOC and the handling unit see it (no personal data in clear)."""
+
+    id: str
+    code: str
+    channel: str
+    status: str
+    outcome: str | None
+    outcome_reason: str
+    remit_body: str
+    category: str | None
+    category_confirmed: bool
+    suggested_category: str | None
+    suggested_confidence: float | None
+    description: str
+    address: str
+    lat: float | None
+    lon: float | None
+    located_by: str
+    area: str | None
+    org_unit: str | None
+    priority: str
+    public_answer: str
+    duplicate_of: str | None
+    received_at: datetime
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    resolved_on_time: bool | None
+    closed_at: datetime | None
+    reopen_count: int
+    fixed_confirmed: bool | None
+    satisfaction: int | None
+    reporter: ReporterOut
+    sla: SlaOut
+    photos: list[str] = Field(default_factory=list, description="URLs of the case's photos")
+    timeline: list[EventOut] | None = None
+
+
+class CasePage(BaseModel):
+    """A page of cases."""
+
+    total: int
+    items: list[CaseOut]
+
+
+class IntakeIn(BaseModel):
+    """Staff intake of a hotline call or a walk-in, or a report from another channel's webhook."""
+
+    description: str = Field(max_length=6000)
+    category: str | None = Field(default=None, max_length=64)
+    lat: float | None = None
+    lon: float | None = None
+    address: str = Field(default="", max_length=500)
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=254)
+    id_number: str | None = Field(default=None, max_length=20)
+    anonymous: bool = False
+    notify_by: Literal["email", "sms"] | None = None
+    channel: Literal["hotline", "walk_in", "webhook", "zalo", "email", "app"] = "hotline"
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+class IntakeOut(BaseModel):
+    """The new case, and the secret the reporter uses to follow it (shown once)."""
+
+    id: str
+    code: str
+    secret: str
+    status: str
+    org_unit: str | None
+    deadline: datetime | None
+
+
+class AcceptIn(BaseModel):
+    """Triage: the category and unit confirmed or changed."""
+
+    category: str | None = Field(default=None, max_length=64)
+    org_unit: str | None = Field(default=None, max_length=32)
+    priority: Priority | None = None
+    note: str = Field(default="", max_length=4000)
+
+
+class RejectIn(BaseModel):
+    """A refusal with its reason; ``not_our_remit`` names the responsible body."""
+
+    reason: str = Field(max_length=4000)
+    not_our_remit: bool = False
+    remit_body: str = Field(default="", max_length=300)
+
+
+class TransferIn(BaseModel):
+    """To another unit of the province, or to a body outside the system (``outside_body``)."""
+
+    org_unit: str | None = Field(default=None, max_length=32)
+    outside_body: str = Field(default="", max_length=300)
+    reason: str = Field(max_length=4000)
+
+
+class ExtendIn(BaseModel):
+    """An approved extension: the clock stands still this many working days."""
+
+    working_days: int = Field(ge=1, le=30)
+    reason: str = Field(max_length=4000)
+
+
+class NoteIn(BaseModel):
+    """A note or an answer."""
+
+    text: str = Field(max_length=4000)
+    public: bool = False
+
+
+class MergeIn(BaseModel):
+    """Merge this case into another (the main case)."""
+
+    into: str = Field(max_length=40)
+
+
+class RevealIn(BaseModel):
+    """Why the reporter's details are needed (audited)."""
+
+    reason: str = Field(max_length=500)
+
+
+class RevealOut(BaseModel):
+    """The reporter's details in clear."""
+
+    name: str | None
+    phone: str | None
+    email: str | None
+    id_number: str | None
+
+
+class DuplicateOut(BaseModel):
+    """An open case that may be the same problem."""
+
+    id: str
+    code: str
+    status: str
+    description: str
+    distance_m: float | None
+    similarity: float
+    score: float
+
+
+class SuggestionOut(BaseModel):
+    """A suggested category and the model's probability."""
+
+    category: str
+    confidence: float
