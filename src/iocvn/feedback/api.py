@@ -72,8 +72,14 @@ def case_out(db: Session, case: Feedback, *, with_timeline: bool = False) -> Cas
     sla = SlaOut(stage=case.stage, deadline=case.deadline_at, escalation=case.escalation)
     if case.deadline_at is not None:
         state = clock.state(db, case, now)
-        sla = SlaOut(stage=case.stage, deadline=case.deadline_at, due_soon_at=state.due_soon_at,
-                     status=state.status, escalation=case.escalation, paused=state.paused)  # fmt: skip
+        sla = SlaOut(
+            stage=case.stage,
+            deadline=case.deadline_at,
+            due_soon_at=state.due_soon_at,
+            status=state.status,
+            escalation=case.escalation,
+            paused=state.paused,
+        )
     return CaseOut(
         id=case.id, code=case.code, channel=case.channel, status=case.status,
         outcome=case.outcome, outcome_reason=case.outcome_reason, remit_body=case.remit_body,
@@ -105,7 +111,7 @@ def list_feedback(
     db: DbSession,
     status: Annotated[
         str | None, Query(max_length=120, description="a status, a comma list, or 'open'")
-    ] = None,  # fmt: skip
+    ] = None,
     category: Short = None,
     org_unit: Annotated[str | None, Query(max_length=32)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
