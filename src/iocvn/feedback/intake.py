@@ -70,7 +70,6 @@ register(
             "Contact detail ({field}) is too long.",
         ),
         "error.invalid_phone": ("Số điện thoại không hợp lệ.", "Invalid phone number."),
-        "fb.event.received": ("Đã tiếp nhận phản ánh", "Report received"),
     }
 )
 

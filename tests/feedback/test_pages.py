@@ -1,0 +1,101 @@
+"""Staff pages of feedback: the inbox views, the case page and its actions by form."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from iocvn.audit.models import AuditEntry
+from iocvn.feedback.models import Feedback
+from tests.factories.auth import add_user
+from tests.factories.feedback import province, report
+from tests.feedback.test_photos import png
+
+PASSWORD = "Mật-khẩu-đủ-mạnh-2026"
+
+
+def login(client: TestClient, session: Session, username: str, role: str, org: str) -> str:
+    """Log a new account in through the form; returns the CSRF token of its session."""
+    add_user(session, username, role, org, password=PASSWORD)
+    session.commit()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    done = client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "csrf_token": token.group(1)}, follow_redirects=False)  # fmt: skip
+    assert done.status_code in (302, 303), done.text
+    home = client.get("/feedback")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.fixture
+def case(session: Session) -> Feedback:
+    province(session)
+    made = report(session).case
+    session.commit()
+    return made
+
+
+def test_operator_triages_and_commune_resolves_by_forms(
+    client: TestClient, session: Session, case: Feedback
+) -> None:
+    csrf = login(client, session, "dieuhanh", "operator", "20")
+    inbox = client.get("/feedback")
+    assert inbox.status_code == 200 and case.code in inbox.text
+    page = client.get(f"/feedback/{case.code}")
+    assert "Người phản ánh" in page.text and "0912345678" not in page.text
+    assert "09******78" in page.text
+    done = client.post(f"/feedback/{case.code}/accept",
+                       data={"csrf_token": csrf, "category": "giao_thong.o_ga",
+                             "org_unit": "05977", "priority": "urgent"},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    session.refresh(case)
+    assert (case.status, case.priority, case.category_confirmed) == ("assigned", "urgent", True)
+    # A refused action shows its error on the page and changes nothing.
+    bad = client.post(f"/feedback/{case.code}/extend",
+                      data={"csrf_token": csrf, "working_days": "99", "reason": "x"})  # fmt: skip
+    assert bad.status_code == 422 and "Gia hạn từ 1 đến 30" in bad.text
+    no_csrf = client.post(f"/feedback/{case.code}/close", data={})
+    assert no_csrf.status_code == 403
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = login(client, session, "dongkinh", "commune_officer", "05977")
+    assert case.code in client.get("/feedback").text
+    assert client.post(f"/feedback/{case.code}/accept",
+                       data={"csrf_token": csrf}).status_code == 403  # fmt: skip
+    resolved = client.post(
+        f"/feedback/{case.code}/resolve",
+        data={"csrf_token": csrf, "answer": "Đã vá xong <b>ổ gà</b>."},
+        files=[("photos", ("sau.png", png(), "image/png"))], follow_redirects=True,
+    )  # fmt: skip
+    assert resolved.status_code == 200
+    assert "Đã vá xong &lt;b&gt;ổ gà&lt;/b&gt;." in resolved.text
+    session.refresh(case)
+    assert (case.status, case.outcome) == ("resolved", "fixed")
+
+
+def test_reveal_by_form_is_audited(client: TestClient, session: Session, case: Feedback) -> None:
+    csrf = login(client, session, "dieuhanh", "operator", "20")
+    shown = client.post(f"/feedback/{case.code}/reveal",
+                        data={"csrf_token": csrf, "reason": "Gọi lại xác minh vị trí"})  # fmt: skip
+    assert shown.status_code == 200 and "0912345678" in shown.text
+    assert (
+        session.execute(select(AuditEntry).where(AuditEntry.action == "feedback.reveal"))
+        .scalar_one()
+        .target_id
+        == case.id
+    )
+
+
+def test_inbox_views_and_refusals(client: TestClient, session: Session, case: Feedback) -> None:
+    assert client.get("/feedback", follow_redirects=False).status_code in (302, 303, 401)
+    login(client, session, "dieuhanh", "operator", "20")
+    for view in ("new", "unclassified", "overdue", "due_soon", "open", "all"):
+        assert client.get("/feedback", params={"view": view}).status_code == 200
+    assert client.get("/feedback/PA-26-NOSUCH1").status_code == 404
