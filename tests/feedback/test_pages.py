@@ -25,8 +25,8 @@ def login(client: TestClient, session: Session, username: str, role: str, org: s
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None
-    done = client.post("/login", data={"username": username, "password": PASSWORD,
-                                       "csrf_token": token.group(1)}, follow_redirects=False)  # fmt: skip
+    form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
+    done = client.post("/login", data=form, follow_redirects=False)
     assert done.status_code in (302, 303), done.text
     home = client.get("/feedback")
     found = re.search(r'name="csrf_token" value="([^"]+)"', home.text)

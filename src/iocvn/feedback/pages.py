@@ -138,12 +138,12 @@ def _names(db: Session, codes: set[str | None]) -> dict[str, str]:
     if not wanted:
         return {}
     rows = db.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(wanted)))
-    return {code: name for code, name in rows}
+    return {str(row[0]): str(row[1]) for row in rows}
 
 
 def _category_names(db: Session) -> dict[str, str]:
     rows = db.execute(select(FeedbackCategory.code, FeedbackCategory.name_vi))
-    return {code: name for code, name in rows}
+    return {str(row[0]): str(row[1]) for row in rows}
 
 
 def _filters(view: str) -> cases.Filters:
@@ -198,8 +198,8 @@ def _case_page(
 ) -> Response:  # fmt: skip
     keys = get_settings().data_keys
     sla = clock.state(db, case, utcnow()) if case.deadline_at is not None else None
-    dups = (duplicates.candidates(db, case)
-            if case.status in OPEN_STATUSES and principal.can("feedback.triage") else [])  # fmt: skip
+    triage = case.status in OPEN_STATUSES and principal.can("feedback.triage")
+    dups = duplicates.candidates(db, case) if triage else []
     events = cases.timeline(db, case, public_only=False)
     codes = {case.org_code, case.area_code} | {e.org_code for e in events}
     units = db.execute(
