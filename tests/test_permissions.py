@@ -32,6 +32,27 @@ PUBLIC = {
     ("POST", "/mfa/enrol"),
     ("POST", "/logout"),
     ("GET", "/lang/{code}"),
+    # Open311 GeoReport v2: public reads; POST requests checks its api_key (a token with
+    # feedback.submit) itself and answers 403 in the spec's shape (tests/feedback/test_open311.py)
+    ("GET", "/open311/v2/discovery.{fmt}"),
+    ("GET", "/open311/v2/services.{fmt}"),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"),
+    ("POST", "/open311/v2/requests.{fmt}"),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"),
+    ("GET", "/open311/v2/requests.{fmt}"),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"),
+    ("GET", "/open311/v2/media/{photo_id}"),
+    # The citizens' feedback pages (issue #4): no login; forms carry their own CSRF token and
+    # the private view needs the case's secret (tests/feedback/test_public_pages.py)
+    ("GET", "/phan-anh/gui"),
+    ("POST", "/phan-anh/gui"),
+    ("GET", "/phan-anh/anh/{photo_id}"),
+    ("GET", "/phan-anh/ban-do.geojson"),
+    ("GET", "/phan-anh/ban-do"),
+    ("GET", "/phan-anh/tra-cuu"),
+    ("GET", "/phan-anh/{code}"),
+    ("POST", "/phan-anh/{code}"),
+    ("POST", "/phan-anh/{code}/xac-nhan"),
 }
 # Sample values for path parameters: they exist in the data each test creates.
 SAMPLES = {"username": "target", "code": "05977", "token_id": "{token_id}", "action": "lock"}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import xstatic.pkg.leaflet as xs_leaflet
+import xstatic.pkg.leaflet_markercluster as xs_markercluster
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +20,12 @@ from iocvn.auth import pages as auth_pages
 from iocvn.auth.deps import current
 from iocvn.config import Settings, get_settings
 from iocvn.db import engine_for, session_factory
+from iocvn.feedback import api as feedback_api
+from iocvn.feedback import api_stats as feedback_stats_api
+from iocvn.feedback import open311
+from iocvn.feedback import pages as feedback_pages
+from iocvn.feedback import pages_public as feedback_public_pages
+from iocvn.feedback import pages_stats as feedback_stats_pages
 from iocvn.indicators import api as indicators_api
 from iocvn.indicators import api_analytics as analytics_api
 from iocvn.indicators import api_completeness as completeness_api
@@ -26,7 +33,11 @@ from iocvn.indicators import api_exchange as exchange_api
 from iocvn.indicators import api_values as values_api
 from iocvn.indicators import dashboard as dashboard_pages
 from iocvn.indicators import entry as entry_pages
+from iocvn.indicators import feeds as indicator_feeds
 from iocvn.indicators import pages as indicators_pages
+from iocvn.indicators import pages_plan as plan_pages
+from iocvn.notify import api as notify_api
+from iocvn.notify import pages as notify_pages
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
 from iocvn.web import errors, ops
@@ -59,13 +70,22 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(values_api.router, "/api/v1"),
     Mount(analytics_api.router, "/api/v1"),
     Mount(exchange_api.router, "/api/v1"),
+    Mount(notify_api.router, "/api/v1"),
+    Mount(feedback_stats_api.router, "/api/v1"),  # before /feedback/{key}
+    Mount(feedback_api.router, "/api/v1"),
+    Mount(open311.router, "/open311/v2"),  # public GETs; POST checks its api_key itself
     Mount(web_pages.router, in_schema=False),
     Mount(auth_pages.router, in_schema=False),
+    Mount(feedback_public_pages.router, in_schema=False),  # citizens, no login; first /phan-anh
     Mount(org_pages.router, in_schema=False, behind_resolver=True),
     Mount(audit_pages.router, in_schema=False, behind_resolver=True),
     Mount(entry_pages.router, in_schema=False),  # before /indicators/{code}
+    Mount(plan_pages.router, in_schema=False),  # before /indicators/{code}
     Mount(indicators_pages.router, in_schema=False),
     Mount(dashboard_pages.router, in_schema=False),
+    Mount(notify_pages.router, in_schema=False),
+    Mount(feedback_stats_pages.router, in_schema=False),  # before /feedback/{code}
+    Mount(feedback_pages.router, in_schema=False),  # after any fixed /feedback/... pages
 )
 
 
@@ -99,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.nav = NAV
+    indicator_feeds.subscribe()  # event listeners (core.events)
 
     errors.install(app)
     route_paths = {
@@ -121,5 +142,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[Depends(current)] if mount.behind_resolver else None,
         )
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xs_leaflet.BASE_DIR), "leaflet")
+    app.mount(
+        "/static/vendor/leaflet.markercluster",
+        StaticFiles(directory=xs_markercluster.BASE_DIR),
+        "leaflet.markercluster",
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -27,10 +27,16 @@ from iocvn.core.crypto import new_data_key, new_token
 from iocvn.core.errors import IocError
 from iocvn.core.logs import configure as configure_logs
 from iocvn.core.timeutil import to_local, utcnow
-from iocvn.db import migrate, transaction
+from iocvn.db import engine_for, migrate, session_factory, transaction
+from iocvn.feedback import cli as feedback_cli
+from iocvn.feedback import demo as feedback_demo
+from iocvn.feedback import worker as feedback_worker
 from iocvn.indicators import catalogue
 from iocvn.indicators import cli as indicators_cli
 from iocvn.indicators import demo as indicator_demo
+from iocvn.indicators import feeds as indicator_feeds
+from iocvn.notify import cli as notify_cli
+from iocvn.notify import worker as notify_worker
 from iocvn.org import cli as org_cli
 from iocvn.org import service as org
 from iocvn.org.models import OrgUnit
@@ -46,6 +52,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(org_cli.app, name="org")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(indicators_cli.app, name="indicators")
+app.add_typer(notify_cli.app, name="notify")
+app.add_typer(feedback_cli.app, name="feedback")
 
 DEMO_PROVINCE = "20"  # Lạng Sơn
 DEMO_LOGINS = Path(".iocvn-demo-logins")
@@ -54,6 +62,7 @@ DEMO_LOGINS = Path(".iocvn-demo-logins")
 @app.callback()
 def _main() -> None:
     """Set-up, serving and operations of one province's IOC."""
+    indicator_feeds.subscribe()  # event listeners (core.events), before any command runs
 
 
 @app.command()
@@ -120,6 +129,11 @@ def init(
     typer.echo(
         f"✓ Danh mục chỉ số / indicator catalogue: {len(seeded.created)} mới / new, "
         f"{seeded.unchanged} giữ nguyên / kept"
+    )
+    categories, rules = feedback_cli.seed_defaults()
+    typer.echo(
+        f"✓ Lĩnh vực phản ánh / feedback categories: {categories} mới / new; "
+        f"phân công / routing rules: {rules} mới / new"
     )
 
 
@@ -192,6 +206,18 @@ def _demo_figures(province: str) -> None:
             )
 
 
+def _demo_feedback(province: str) -> None:
+    """Demo citizen reports through the real workflow, and the demo classifier, once."""
+    with transaction() as session:
+        loaded = feedback_demo.load(session, get_settings(), cli_actor(), province, utcnow())
+    if loaded.cases:
+        accuracy = f"{loaded.model_accuracy:.0%}" if loaded.model_accuracy is not None else "—"
+        typer.echo(
+            f"✓ Phản ánh demo / demo citizen reports: {loaded.cases}; mô hình phân loại / "
+            f"classifier trained on demo examples (held-out accuracy {accuracy})"
+        )
+
+
 @app.command()
 def demo(
     province: Annotated[str, typer.Option(help="Official province code")] = DEMO_PROVINCE,
@@ -218,6 +244,7 @@ def demo(
         )
     logins = _demo_logins(*commune)
     _demo_figures(province)
+    _demo_feedback(province)
     settings = get_settings()
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo("")
@@ -251,14 +278,26 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
         )
         raise typer.Exit(1)
     configure_logs(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        proxy_headers=False,  # the app applies X-Forwarded-* from IOCVN_TRUSTED_PROXIES
-        log_config=None,
-        access_log=False,
-    )
+    # Deliver notifications beside the server (IOCVN_NOTIFY_INTERVAL_SECONDS=0: not here).
+    sessions = session_factory(engine_for(settings.database_url))
+    deliverer = notify_worker.start_loop(sessions, settings.notify_interval_seconds)
+    # Feedback escalation, auto-close and erasure of expired personal data every 5 minutes.
+    feedback_jobs = feedback_worker.JobsLoop(
+        sessions, 300, settings.feedback_retention_days
+    ).start()
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host or settings.host,
+            port=port or settings.port,
+            proxy_headers=False,  # the app applies X-Forwarded-* from IOCVN_TRUSTED_PROXIES
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        feedback_jobs.stop()
+        if deliverer is not None:
+            deliverer.stop()
 
 
 @app.command("backup")

@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, description="How long the automatic lock lasts.")
     password_min_length: int = Field(default=12, description="Shortest password accepted.")
     max_body_bytes: int = Field(
-        default=10 * 1024 * 1024, description="Largest request body accepted (bytes)."
+        default=32 * 1024 * 1024,
+        description="Largest request body accepted (bytes): up to 5 photos of a report.",
     )
     secure_cookies: bool | None = Field(
         default=None,
@@ -64,6 +65,33 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Logging level (JSON logs on stderr).")
     pg_dump: str = Field(default="pg_dump", description="pg_dump executable for backups.")
     pg_restore: str = Field(default="pg_restore", description="pg_restore executable.")
+    feedback_per_hour: int = Field(
+        default=10,
+        description="Citizen reports one source (an address, a token's user) may send per hour "
+        "through the public form, Open311 or the webhook; more get HTTP 429.",
+    )
+    feedback_retention_days: int = Field(
+        default=730,
+        description="Days after a case closes when its reporter's personal data is erased "
+        "(`iocvn feedback erase-personal-data`, also run by `iocvn serve` daily).",
+    )
+    smtp_host: str = Field(
+        default="", description="SMTP relay for e-mail notifications; empty: no e-mail channel."
+    )
+    smtp_port: int = Field(default=25, description="Port of the SMTP relay.")
+    smtp_user: str = Field(default="", description="SMTP login; empty: no authentication.")
+    smtp_password: str = Field(default="", description="SMTP password (with IOCVN_SMTP_USER).")
+    smtp_from: str = Field(
+        default="iocvn@localhost", description="Sender address of e-mail notifications."
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
+    notify_interval_seconds: int = Field(
+        default=15,
+        description="How often `iocvn serve` delivers due notifications (seconds); 0: never "
+        "(run `iocvn notify deliver` instead).",
+    )
 
     @property
     def is_sqlite(self) -> bool:

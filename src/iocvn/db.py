@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.config import get_settings
+from iocvn.core.http import begin_writing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -58,8 +59,9 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(engine: Engine | None = None) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any error."""
+    """A unit of work: commit on success, roll back on any error (a writer on SQLite)."""
     session = session_factory(engine)()
+    begin_writing(session)
     try:
         yield session
         session.commit()

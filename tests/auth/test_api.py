@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from iocvn.audit.models import AuditEntry
 from iocvn.auth.models import User
+from iocvn.config import get_settings
 from tests.factories.auth import PASSWORD, add_units, bearer
 
 
@@ -121,7 +122,7 @@ def test_malformed_json_wrong_type_and_oversized_body(
     big = client.post(
         "/api/v1/users",
         headers=admin | {"Content-Type": "application/json"},
-        content=b"[" + b"0," * (6 * 1024 * 1024) + b"0]",
+        content=b"[" + b"0," * (get_settings().max_body_bytes // 2) + b"0]",
     )
     assert big.status_code == 413 and big.json()["error"] == "payload_too_large"
 

@@ -36,8 +36,10 @@ def list_entries(
     action: Annotated[
         str | None, Query(max_length=64, description="prefix: user. finds all")
     ] = None,
-    since: Annotated[datetime | date | None, Query()] = None,
-    until: Annotated[datetime | date | None, Query()] = None,
+    # A date alone comes first: pydantic would otherwise read 2026-12-01 as a naive midnight
+    # (taken as UTC) instead of the day in Vietnam.
+    since: Annotated[date | datetime | None, Query(union_mode="left_to_right")] = None,
+    until: Annotated[date | datetime | None, Query(union_mode="left_to_right")] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="seq: page back from here")

@@ -41,6 +41,9 @@ def add(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
     org: Annotated[str, typer.Option(help="Org unit code, e.g. 20, 05977, 20.SYT")],
     display_name: Annotated[str, typer.Option("--name", help="Full name")] = "",
+    email: Annotated[
+        str | None, typer.Option(help="E-mail address for notifications (reminders)")
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input")
     ] = False,
@@ -58,7 +61,7 @@ def add(
             user = users.create_user(
                 session,
                 cli_actor(),
-                users.NewUser(username, role, org, password, display_name),
+                users.NewUser(username, role, org, password, display_name, email),
             )
             name = user.username
     except IocError as exc:

@@ -17,6 +17,7 @@ register(
             "A username is 3–64 lowercase letters, digits, dots, underscores or hyphens.",
         ),
         "error.username_taken": ("Tên đăng nhập đã được dùng.", "That username is taken."),
+        "error.invalid_email": ("Địa chỉ thư điện tử không hợp lệ.", "Not an e-mail address."),
         "error.weak_password": (
             "Mật khẩu chưa đủ mạnh: ít nhất {min_length} ký tự, có chữ hoa, chữ thường và số "
             "(hoặc cụm từ từ 20 ký tự), không chứa tên đăng nhập.",

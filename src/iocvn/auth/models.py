@@ -20,6 +20,7 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254), default=None)  # work address
     role: Mapped[str] = mapped_column(String(32), index=True)
     org_code: Mapped[str] = mapped_column(ForeignKey("org_units.code"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -47,6 +47,20 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "data.approve": frozenset({"operator", "data_steward", "agency_officer"}),
     "data.lock": frozenset({"operator", "data_steward"}),
     "target.write": frozenset({"operator", "data_steward"}),
+    # Citizen feedback (issue #4). Reading cases is further limited by the handling scope
+    # (OrgScope.handling_clause); the reporter's identity needs feedback.reveal, a reason, and
+    # the province's scope.
+    "feedback.read": frozenset({"operator", "leader", "agency_officer", "commune_officer"}),
+    "feedback.submit": frozenset({"integration", "operator"}),  # Open311 POST, webhook
+    "feedback.intake": frozenset({"operator", "commune_officer", "agency_officer"}),  # hotline
+    "feedback.triage": frozenset({"operator"}),  # classify, route, accept/reject, merge, extend
+    "feedback.handle": frozenset({"operator", "agency_officer", "commune_officer"}),
+    "feedback.reveal": frozenset({"operator"}),
+    "feedback.admin": frozenset({"operator", "admin"}),  # categories, routing, calendar, model
+    "feedback.stats": frozenset({"operator", "leader", "agency_officer", "commune_officer"}),
+    # Notifications (R17): the operators' view of deliveries, and sending failed ones again.
+    "notification.read": frozenset({"admin", "operator"}),
+    "notification.retry": frozenset({"admin", "operator"}),
 }
 
 

@@ -24,6 +24,7 @@ from iocvn.core.timeutil import utcnow
 from iocvn.org.models import OrgUnit
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 STATUSES = ("active", "locked", "revoked")
 
 
@@ -36,6 +37,7 @@ class NewUser:
     org_code: str
     password: str | None = None
     display_name: str = ""
+    email: str | None = None  # where notifications (e.g. reminders) are sent
 
 
 def summary(user: User) -> dict[str, Any]:
@@ -95,12 +97,16 @@ def create_user(session: Session, actor: Actor, new: NewUser) -> User:
     _check_role_org(new.role, _org(session, new.org_code))
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict("username_taken", details={"username": username})
+    email = (new.email or "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL.match(email)):
+        raise Invalid("invalid_email", details={"email": email})
     settings = get_settings()
     user = User(
         username=username,
         display_name=new.display_name.strip(),
         role=new.role,
         org_code=new.org_code,
+        email=email,
     )
     if new.password is not None:
         check_policy(new.password, username, settings.password_min_length)

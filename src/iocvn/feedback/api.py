@@ -151,11 +151,12 @@ def webhook(body: IntakeIn, principal: Submitter, db: DbSession) -> IntakeOut:
         if existing is not None:
             return IntakeOut(id=existing.id, code=existing.code, secret="", status=existing.status,
                              org_unit=existing.org_code, deadline=existing.deadline_at)  # fmt: skip
-    return _submit(db, body, principal, source_key=_source_key(principal))
+    key = intake.source_key(_source_key(principal), body.reporter_ref)
+    return _submit(db, body, principal, source_key=key)
 
 
 def _submit(db: Session, body: IntakeIn, principal: Principal, source_key: str) -> IntakeOut:
-    fields = body.model_dump(exclude={"channel"})
+    fields = body.model_dump(exclude={"channel", "reporter_ref"})
     done = intake.submit(db, get_settings(), _province(db), NewReport(**fields),
                          channel=body.channel, actor=principal.actor(),
                          source_key=source_key)  # fmt: skip

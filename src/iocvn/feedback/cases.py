@@ -38,7 +38,7 @@ register(
             "Chỉ cán bộ IOC cấp tỉnh có quyền xem thông tin người phản ánh.",
             "Only the province IOC's staff may see the reporter's details.",
         ),
-        "error.invalid_status": ("Trạng thái {state} không hợp lệ.", "Unknown status."),
+        "error.invalid_status": ("Trạng thái {state} không hợp lệ.", "Unknown status {state}."),
         "error.wrong_secret": (
             "Mã bí mật không đúng với phản ánh này.",
             "The secret does not match this report.",

@@ -28,7 +28,7 @@ register(
 
 
 def _priority(raw: str) -> str:
-    """The tree's urgency in the SLA's three levels: urgent stays, the rest are normal."""
+    """The tree's level, when it is one of the SLA's three (else normal)."""
     return raw if raw in PRIORITIES else "normal"
 
 

@@ -14,6 +14,7 @@ personal data.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -64,7 +65,10 @@ register(
             "Toạ độ không hợp lệ: vĩ độ −90…90, kinh độ −180…180.",
             "Invalid coordinates: latitude −90…90, longitude −180…180.",
         ),
-        "error.invalid_channel": ("Kênh tiếp nhận {channel} không hợp lệ.", "Unknown channel."),
+        "error.invalid_channel": (
+            "Kênh tiếp nhận {channel} không hợp lệ.",
+            "Unknown channel {channel}.",
+        ),
         "error.contact_too_long": (
             "Thông tin liên hệ ({field}) quá dài.",
             "Contact detail ({field}) is too long.",
@@ -114,6 +118,16 @@ class Submitted:
 
     case: Feedback
     secret: str
+
+
+def source_key(caller: str, reporter_ref: str | None = None) -> str:
+    """The rate limit's key: the caller (an address, an account), and when an integration
+    names the citizen behind a report (a device, an app account, a Zalo user), that citizen
+    — hashed, so the key holds no identifier in clear."""
+    if not reporter_ref:
+        return caller[:64]
+    digest = hashlib.sha256(reporter_ref.encode()).hexdigest()[:16]
+    return f"{caller[:40]}:{digest}"
 
 
 def clean_text(raw: str, limit: int) -> str:

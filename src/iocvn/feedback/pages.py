@@ -128,7 +128,7 @@ register(
         "fb.event.revealed": ("Xem thông tin người phản ánh", "Reporter's details viewed"),
         "fb.event.escalated": ("Nâng cấp theo dõi", "Escalated"),
         "fb.internal": ("nội bộ", "internal"),
-        "error.unknown_action": ("Không có thao tác {action}.", "No such action."),
+        "error.unknown_action": ("Không có thao tác {action}.", "No such action {action}."),
     }
 )
 

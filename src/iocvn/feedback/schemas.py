@@ -111,6 +111,12 @@ class IntakeIn(BaseModel):
     notify_by: Literal["email", "sms"] | None = None
     channel: Literal["hotline", "walk_in", "webhook", "zalo", "email", "app"] = "hotline"
     external_id: str | None = Field(default=None, max_length=100)
+    reporter_ref: str | None = Field(
+        default=None,
+        max_length=200,
+        description="the channel's id of the citizen (a Zalo user, an app account): the rate "
+        "limit then applies per citizen rather than to the whole channel; stored hashed only",
+    )
 
 
 class IntakeOut(BaseModel):

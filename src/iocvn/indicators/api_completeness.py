@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from iocvn.auth.deps import Principal, require
 from iocvn.core.http import DbSession
-from iocvn.indicators import completeness
+from iocvn.indicators import completeness, schedules
+from iocvn.indicators.models import ReportingSchedule
 
 router = APIRouter(tags=["indicators"])
 Reader = Annotated[Principal, Depends(require("indicator.read"))]
@@ -68,24 +69,16 @@ class RemindOut(BaseModel):
     """What a reminder did."""
 
     units: list[str]
-    notifiers: int
+    queued: int = Field(
+        description="E-mails queued: one per active account with an address in a late unit"
+    )
 
 
 def _area(principal: Principal) -> list[str] | None:
     return [principal.scope.org_code] if principal.scope.level == "commune" else None
 
 
-@router.post("/schedules", response_model=ScheduleOut, status_code=201)
-def add_schedule(body: ScheduleIn, principal: Planner, db: DbSession) -> ScheduleOut:
-    """Declare who reports an indicator and the deadline (days after the period ends)."""
-    s = completeness.add_schedule(
-        db,
-        principal.actor(),
-        body.indicator,
-        org_code=body.org_unit,
-        level=body.level,
-        deadline_days=body.deadline_days,
-    )
+def _schedule_out(s: ReportingSchedule) -> ScheduleOut:
     return ScheduleOut(
         id=s.id,
         indicator=s.indicator_code,
@@ -93,6 +86,40 @@ def add_schedule(body: ScheduleIn, principal: Planner, db: DbSession) -> Schedul
         level=s.level,
         deadline_days=s.deadline_days,
     )
+
+
+@router.post("/schedules", response_model=ScheduleOut, status_code=201)
+def add_schedule(body: ScheduleIn, principal: Planner, db: DbSession) -> ScheduleOut:
+    """Declare who reports an indicator and the deadline (days after the period ends); a
+    commune schedules only itself, an agency only the indicators it owns."""
+    s = schedules.add_schedule(
+        db,
+        principal,
+        body.indicator,
+        org_code=body.org_unit,
+        level=body.level,
+        deadline_days=body.deadline_days,
+    )
+    return _schedule_out(s)
+
+
+@router.get("/schedules", response_model=list[ScheduleOut])
+def list_schedules(
+    principal: Reader,
+    db: DbSession,
+    indicator: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[ScheduleOut]:
+    """Schedules in the caller's area (a commune: its own and every commune's)."""
+    rows = schedules.list_schedules(db, principal.scope, indicator=indicator)
+    return [_schedule_out(s) for s in rows]
+
+
+@router.delete("/schedules/{schedule_id}", status_code=204)
+def delete_schedule(
+    schedule_id: Annotated[str, Path(max_length=64)], principal: Planner, db: DbSession
+) -> None:
+    """Remove a schedule (404 ``schedule_not_found`` when unknown or outside the area)."""
+    schedules.delete_schedule(db, principal, schedule_id)
 
 
 @router.get("/completeness", response_model=list[ExpectationOut])
@@ -145,7 +172,8 @@ def remind(
     db: DbSession,
     period: PeriodQuery,
 ) -> RemindOut:
-    """Remind every late unit of the period (đôn đốc): audited and sent to the notifiers."""
+    """Remind every late unit of the period (đôn đốc): audited, e-mails queued to its people
+    (delivery and failures: ``GET /api/v1/notifications``)."""
     late = [r for r in completeness.expectations(db, period) if r.status == "late"]
-    delivered = completeness.remind(db, principal.actor(), late)
-    return RemindOut(units=sorted({r.org_code for r in late}), notifiers=delivered)
+    queued = completeness.remind(db, principal.actor(), late)
+    return RemindOut(units=sorted({r.org_code for r in late}), queued=queued)

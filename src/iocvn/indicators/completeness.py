@@ -21,12 +21,13 @@ from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
 from iocvn.core.i18n import register
 from iocvn.core.timeutil import as_utc, local_midnight, to_local, utcnow
+from iocvn.indicators import reminders
 from iocvn.indicators.catalogue import get_indicator
 from iocvn.indicators.models import DataValue, Indicator, ReportingSchedule
 from iocvn.org.models import OrgUnit
 
 Status = Literal["not_due", "due", "late", "submitted", "approved"]
-REMINDER_EVENT = "indicators.reminder"
+REMINDER_EVENT = reminders.PURPOSE  # "indicators.reminder"
 
 register(
     {
@@ -262,22 +263,26 @@ def ranking(rows: list[Expectation]) -> list[UnitRate]:
 
 
 def remind(session: Session, actor: Actor, late: list[Expectation]) -> int:
-    """Ask late units to report: audited, and published for the notifiers (email, SMS…).
+    """Ask late units to report: one e-mail queued per active account with an address in each
+    late unit (``iocvn.notify`` delivers it; failures show on /admin/notifications), audited,
+    and published as an event for other listeners.
 
-    Returns how many notifiers took the reminder (0 when none is configured).
+    Returns how many e-mails were queued.
     """
     units = sorted({r.org_code for r in late if r.status == "late"})
+    queued = reminders.queue_reminders(session, late)
     audit.record(
         session,
         actor,
         "indicators.remind",
         target_type="period",
         target_id=",".join(sorted({r.period for r in late}))[:64],
-        after={"units": units, "items": len(late)},
+        after={"units": units, "items": len(late), "queued": queued},
     )
-    return events.publish(
+    events.publish(
         REMINDER_EVENT,
         units=units,
         items=[(r.org_code, r.indicator_code, r.period, r.deadline.isoformat()) for r in late],
         by=actor.name,
     )
+    return queued

@@ -93,8 +93,10 @@ register(
         "cmp.deadline": ("Hạn", "Deadline"),
         "cmp.remind": ("Nhắc các đơn vị trễ hạn", "Remind the late units"),
         "cmp.reminded": (
-            "Đã ghi nhận nhắc nhở {n} đơn vị (gửi qua các kênh thông báo đã cấu hình).",
-            "Reminder recorded for {n} units (sent through the configured notifiers).",
+            "Đã ghi nhận nhắc nhở {n} đơn vị; {q} thư điện tử gửi cán bộ các đơn vị đã vào "
+            "hàng đợi (theo dõi ở mục Thông báo).",
+            "Reminder recorded for {n} units; {q} e-mails to their officials are queued "
+            "(follow them under Notifications).",
         ),
         "cmp.none_late": ("Không có đơn vị trễ hạn.", "No unit is late."),
     }
@@ -126,6 +128,7 @@ def completeness_page(
     db: DbSession,
     period: str | None = None,
     reminded: int = -1,
+    queued: int = 0,
 ) -> Response:
     """Who has reported the period, who is late, ranked by on-time rate (đôn đốc)."""
     today = to_local(utcnow()).date()
@@ -142,6 +145,7 @@ def completeness_page(
             "late": [r for r in rows if r.status == "late"],
             "can_remind": principal.can("data.lock"),
             "reminded": reminded,
+            "queued": queued,
         },
     )
 
@@ -155,10 +159,11 @@ def remind_page(
 ) -> Response:
     """Send the reminder to every late unit of the period."""
     late = [r for r in completeness.expectations(db, period) if r.status == "late"]
-    completeness.remind(db, principal.actor(), late)
+    queued = completeness.remind(db, principal.actor(), late)
     units = len({r.org_code for r in late})
     return RedirectResponse(
-        f"/indicators/completeness?period={period}&reminded={units}", status_code=303
+        f"/indicators/completeness?period={period}&reminded={units}&queued={queued}",
+        status_code=303,
     )
 
 

@@ -3,8 +3,18 @@
 from iocvn.audit import models as audit_models
 from iocvn.auth import models as auth_models
 from iocvn.core.models import Base
+from iocvn.feedback import models as feedback_models
 from iocvn.indicators import models as indicator_models
+from iocvn.notify import models as notify_models
 from iocvn.org import models as org_models
 
 metadata = Base.metadata
-__all__ = ["audit_models", "auth_models", "indicator_models", "metadata", "org_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "feedback_models",
+    "indicator_models",
+    "metadata",
+    "notify_models",
+    "org_models",
+]

@@ -105,16 +105,20 @@ def commune_at(
 
 
 def in_province(session: Session, province_code: str, lon: float, lat: float) -> bool:
-    """True when (lon, lat) lies in the province (with the same snap at its border).
+    """True when (lon, lat) lies in the province or one of its communes (with the same snap).
 
     Without any boundary imported nothing can be checked, and every point is accepted."""
     idx = _index(session, province_code)
     if idx.province is None:
         return True
     point = Point(lon, lat)
-    return bool(idx.province.intersects(point)) or bool(
-        idx.province.distance(point) <= SNAP_METRES * _DEG_PER_METRE
-    )
+    if (
+        idx.province.intersects(point)
+        or idx.province.distance(point) <= SNAP_METRES * _DEG_PER_METRE
+    ):
+        return True
+    # The outline and the communes are simplified apart: a point in a commune is inside.
+    return commune_at(session, province_code, lon, lat) is not None
 
 
 def has_boundaries(session: Session, province_code: str) -> bool:

@@ -17,11 +17,16 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
     NavItem("/dashboard", "nav.dashboard", "indicator.read"),
+    NavItem("/feedback", "nav.feedback", "feedback.read"),
+    NavItem("/feedback/stats", "nav.feedback_stats", "feedback.stats"),
     NavItem("/indicators/entry", "nav.entry", "data.enter"),
     NavItem("/indicators/approvals", "nav.approvals", "data.approve"),
     NavItem("/indicators", "nav.indicators", "indicator.read"),
     NavItem("/indicators/completeness", "nav.completeness", "indicator.read"),
+    NavItem("/indicators/targets", "nav.targets", "indicator.read"),
+    NavItem("/indicators/schedules", "nav.schedules", "indicator.read"),
     NavItem("/org", "nav.org", "org.read"),
     NavItem("/admin/users", "nav.users", "user.read"),
     NavItem("/admin/audit", "nav.audit", "audit.read"),
+    NavItem("/admin/notifications", "nav.notifications", "notification.read"),
 ]

@@ -1,0 +1,491 @@
+"""Open311 GeoReport v2 at ``/open311/v2/`` (issue #4): the contract other vendors' apps —
+the province's citizen app first — call to list the categories and to send and follow
+reports. docs/open311.md is the reference for integrators; the documents themselves are
+built and written by :mod:`.open311_xml`.
+
+Services are the active feedback categories; a service request is a case, its
+``service_request_id`` the case code. Reading is public; ``POST requests`` needs an
+``api_key``: an iocvn API token of an account holding ``feedback.submit`` (the integration
+role), and makes the case through :func:`iocvn.feedback.intake.submit` like every channel,
+so the same checks, rate limit (per token account) and audit apply.
+
+Errors are the spec's list ``[{code, description}]`` with 400, 403, 404 (or 429), in the
+format asked for: routes here never raise into the app's JSON error handler, and roll the
+transaction back before answering an error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+
+from iocvn.auth import credentials
+from iocvn.auth.roles import has_permission
+from iocvn.config import get_settings
+from iocvn.core import i18n
+from iocvn.core.context import Actor
+from iocvn.core.errors import Forbidden, Invalid, IocError, NotFound
+from iocvn.core.http import DbSession, client_ip, request_id
+from iocvn.core.timeutil import format_datetime, utcnow
+from iocvn.feedback import intake
+from iocvn.feedback.cases import get_public
+from iocvn.feedback.intake import NewReport, Photo
+from iocvn.feedback.models import Feedback, FeedbackCategory, FeedbackEvent, FeedbackPhoto
+from iocvn.feedback.open311_xml import (
+    ATTRIBUTES,
+    CONTENT_TYPES,
+    MEDIA_TYPES,
+    Doc,
+    active_service,
+    definition_doc,
+    errors,
+    find_requests,
+    iso,
+    parse_query,
+    render,
+    request_docs,
+    services_doc,
+)
+from iocvn.feedback.photos import MAX_PHOTOS
+from iocvn.org.geo import home_province
+from iocvn.org.models import OrgUnit
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+MAX_MEDIA_URL = 1000
+_PHOTO_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
+_ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](?:\[\])?")
+_BY_CODE = {a.code: a for a in ATTRIBUTES}
+
+i18n.register(
+    {
+        "error.open311_format": (
+            "Định dạng {fmt} không được hỗ trợ; dùng .xml hoặc .json.",
+            "Format {fmt} is not supported; use .xml or .json.",
+        ),
+        "error.open311_no_province": (
+            "Hệ thống chưa có dữ liệu tỉnh.",
+            "This installation has no province yet.",
+        ),
+        "error.open311_jurisdiction": (
+            "Không có jurisdiction_id {jurisdiction}; dùng {province}.",
+            "There is no jurisdiction_id {jurisdiction}; use {province}.",
+        ),
+        "error.open311_body": (
+            "Không đọc được nội dung gửi lên (form hoặc JSON).",
+            "The request body could not be read (form or JSON).",
+        ),
+        "error.open311_api_key_missing": (
+            "Cần api_key để gửi phản ánh.",
+            "An api_key is required to submit a request.",
+        ),
+        "error.open311_api_key_invalid": (
+            "api_key không hợp lệ, đã thu hồi hoặc hết hạn.",
+            "The api_key is invalid, revoked or expired.",
+        ),
+        "error.open311_api_key_denied": (
+            "Tài khoản của api_key này không có quyền gửi phản ánh (cần vai trò integration).",
+            "This api_key's account may not submit requests (it needs the integration role).",
+        ),
+        "error.open311_api_key_read_only": (
+            "api_key này chỉ có quyền đọc.",
+            "This api_key is read-only.",
+        ),
+        "error.open311_service_code": ("Cần service_code.", "service_code is required."),
+        "error.open311_coordinates": (
+            "lat và long phải là hai số, gửi cùng nhau.",
+            "lat and long must both be sent, as numbers.",
+        ),
+        "error.open311_address_id": (
+            "address_id {address_id} không phải mã xã, phường của tỉnh.",
+            "address_id {address_id} is not the code of a commune of the province.",
+        ),
+        "error.open311_attribute": (
+            "Không có thuộc tính {attribute}; các thuộc tính: {known}.",
+            "There is no attribute {attribute}; the attributes are: {known}.",
+        ),
+        "error.open311_attribute_value": (
+            "Thuộc tính {attribute} nhận một trong các giá trị: {allowed}.",
+            "Attribute {attribute} takes one of: {allowed}.",
+        ),
+        "error.open311_anonymous_notify": (
+            "Phản ánh ẩn danh không lưu thông tin liên hệ nên không thể nhận thông báo.",
+            "An anonymous request keeps no contact details, so it cannot be notified.",
+        ),
+        "error.open311_notify_contact": (
+            "notify_by={channel} cần trường {field}.",
+            "notify_by={channel} needs the {field} field.",
+        ),
+        "error.open311_media_url": (
+            "media_url phải là một địa chỉ http(s) hợp lệ.",
+            "media_url must be a valid http(s) URL.",
+        ),
+        "error.open311_photo_not_found": ("Không có ảnh này.", "There is no such photo."),
+        "open311.contact": (
+            "Trung tâm Giám sát, điều hành thông minh (IOC) — {province}",
+            "Intelligent Operations Center (IOC) — {province}",
+        ),
+        "open311.key_service": (
+            "api_key do quản trị hệ thống IOC cấp: một tài khoản vai trò integration và "
+            "mã truy cập tạo bằng `iocvn token create`.",
+            "The IOC's administrator issues api_keys: an account with the integration role "
+            "and a token made with `iocvn token create`.",
+        ),
+        "open311.notice": (
+            "Đã tiếp nhận phản ánh {code}; sẽ được xác nhận trước {deadline}.",
+            "Request {code} received; it will be reviewed by {deadline}.",
+        ),
+        "open311.notice_plain": ("Đã tiếp nhận phản ánh {code}.", "Request {code} received."),
+        "open311.media_note": (
+            "Ứng dụng gửi kèm liên kết (chưa kiểm tra, không tự tải về): {url}",
+            "The app sent a link (not checked, not fetched): {url}",
+        ),
+    }
+)
+
+
+@dataclass
+class Posted:
+    """The fields of a POST (form or JSON), its ``attribute[code]`` values and photos."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    photos: list[Photo] = field(default_factory=list)
+    unreadable: bool = False
+
+    def get(self, name: str) -> str:
+        """A field, trimmed ("" when absent)."""
+        return self.fields.get(name, "").strip()
+
+    def add(self, key: str, value: str) -> None:
+        """Take one field as sent (the first value of a repeated field wins)."""
+        match = _ATTRIBUTE.fullmatch(key)
+        if match:
+            self.attributes.setdefault(match[1], []).append(value)
+        else:
+            self.fields.setdefault(key, value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+async def read_post(request: Request) -> Posted:
+    """The body of ``POST requests``: form-encoded (the spec), multipart (photos in ``media``)
+    or a JSON object; never raises (an unreadable body is marked)."""
+    posted = Posted()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if kind == "application/json":
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            for key, value in data.items():
+                if key == "attribute" and isinstance(value, dict):
+                    for code, given in value.items():
+                        for each in given if isinstance(given, list) else [given]:
+                            posted.add(f"attribute[{code}]", _scalar(each))
+                else:
+                    posted.add(str(key), _scalar(value))
+        else:
+            form = await request.form(max_files=MAX_PHOTOS + 1, max_fields=200)
+            try:
+                for key, value in form.multi_items():
+                    if isinstance(value, str):
+                        posted.add(key, value)
+                    elif key == "media":
+                        posted.photos.append(Photo(await value.read(), value.filename or ""))
+            finally:
+                await form.close()
+    except (ValueError, HTTPException):
+        posted.unreadable = True
+    return posted
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+def _lang(request: Request) -> str:
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def _error(fmt: str, error: IocError, lang: str) -> Response:
+    """An iocvn error as the spec's error list: 403 api_key, 404 missing, 429 flood, else 400."""
+    status = {401: 403, 403: 403, 404: 404, 429: 429}.get(error.status, 400)
+    text = i18n.t(error.message_key, lang, **error.params)
+    if text == error.message_key:
+        text = i18n.t({403: "error.forbidden", 404: "error.not_found"}.get(status,
+                      "error.bad_request"), lang)  # fmt: skip
+    headers = {}
+    if status == 429 and isinstance(error.details, dict):
+        headers["Retry-After"] = str(int(error.details.get("retry_after_minutes", 60)) * 60)
+    return errors(fmt, status, text, headers)
+
+
+def _respond(
+    request: Request, db: Session, fmt: str, jurisdiction: str | None,
+    build: Callable[[str], Doc],
+) -> Response:  # fmt: skip
+    """Check the format and jurisdiction, build the document for the province, render it;
+    an iocvn error is rolled back and answered as the spec's error list."""
+    lang = _lang(request)
+    if fmt not in CONTENT_TYPES:
+        return errors("json", 404, i18n.t("error.open311_format", lang, fmt=fmt[:10]))
+    try:
+        province = home_province(db)
+        if province is None:
+            raise IocError("open311_no_province")
+        if jurisdiction and jurisdiction.strip() != province:
+            raise NotFound("open311_jurisdiction", jurisdiction=jurisdiction.strip()[:20],
+                           province=province)  # fmt: skip
+        doc = build(province)
+    except IocError as error:
+        db.rollback()
+        return _error(fmt, error, lang)
+    return render(fmt, doc)
+
+
+# --- posting a request ----------------------------------------------------------------------
+
+
+def submitter(db: Session, api_key: str, request: Request) -> Actor:
+    """The actor behind an api_key: a live write token of an account with feedback.submit."""
+    if not api_key:
+        raise Forbidden("open311_api_key_missing")
+    found = credentials.load_token(db, api_key)
+    if found is None:
+        raise Forbidden("open311_api_key_invalid")
+    token, user = found
+    if not has_permission(user.role, "feedback.submit"):
+        raise Forbidden("open311_api_key_denied")
+    if "write" not in token.scopes:
+        raise Forbidden("open311_api_key_read_only")
+    return Actor(user.username, user.org_code, request_id(request), client_ip(request))
+
+
+def _location(db: Session, province: str, posted: Posted) -> tuple[float | None, float | None, str]:
+    """(lat, long, address text); intake then requires one of them and checks the point."""
+    lat = lon = None
+    if posted.get("lat") or posted.get("long"):
+        try:
+            lat, lon = float(posted.get("lat")), float(posted.get("long"))
+        except ValueError:
+            raise Invalid("open311_coordinates", details={"field": "lat"}) from None
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            raise Invalid("open311_coordinates", details={"field": "lat"})
+    address, address_id = posted.get("address_string"), posted.get("address_id")[:32]
+    if address_id:
+        unit = db.get(OrgUnit, address_id)
+        if (unit is None or unit.level != "commune" or unit.province_code != province
+                or unit.valid_to is not None):  # fmt: skip
+            raise Invalid("open311_address_id", address_id=address_id)
+        address = f"{address}, {unit.name}" if address else unit.name
+    return lat, lon, address
+
+
+def _attributes(posted: Posted) -> tuple[str | None, bool]:
+    """(notify_by, anonymous) from ``attribute[code]``, checked against each other."""
+    chosen: dict[str, str] = {}
+    for code, given in posted.attributes.items():
+        attribute = _BY_CODE.get(code)
+        if attribute is None:
+            raise Invalid("open311_attribute", attribute=code,
+                          known=", ".join(_BY_CODE))  # fmt: skip
+        picked = [v.strip() for v in given if v.strip()]
+        if len(picked) > 1 or any(v not in attribute.values for v in picked):
+            raise Invalid("open311_attribute_value", attribute=code,
+                          allowed=", ".join(attribute.values))  # fmt: skip
+        chosen[code] = picked[0] if picked else ""
+    notify_by, anonymous = chosen.get("notify_by") or None, chosen.get("anonymous") == "true"
+    if anonymous and notify_by:
+        raise Invalid("open311_anonymous_notify")
+    needs = {"email": "email", "sms": "phone"}.get(notify_by or "")
+    if needs and not posted.get(needs):
+        raise Invalid("open311_notify_contact", channel=notify_by, field=needs)
+    return notify_by, anonymous
+
+
+def _media_url(posted: Posted) -> str:
+    url = posted.get("media_url")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if (len(url) > MAX_MEDIA_URL or parts.scheme not in ("http", "https") or not parts.netloc
+            or any(c.isspace() or ord(c) < 32 for c in url)):  # fmt: skip
+        raise Invalid("open311_media_url", details={"field": "media_url"})
+    return url
+
+
+def create_request(db: Session, province: str, posted: Posted, request: Request) -> Doc:
+    """``POST requests``: check the api_key and fields, then submit through intake."""
+    if posted.unreadable:
+        raise IocError("open311_body")
+    actor = submitter(db, posted.get("api_key") or request.query_params.get("api_key", ""),
+                      request)  # fmt: skip
+    code = posted.get("service_code")
+    if not code:
+        raise IocError("open311_service_code")
+    active_service(db, code)
+    lat, lon, address = _location(db, province, posted)
+    notify_by, anonymous = _attributes(posted)
+    media_url = _media_url(posted)
+    name = " ".join(p for p in (posted.get("last_name"), posted.get("first_name")) if p)
+    account = posted.get("account_id")
+    report = NewReport(
+        description=posted.get("description"), category=code, lat=lat, lon=lon,
+        address=address, name=name or None, phone=posted.get("phone") or None,
+        email=posted.get("email") or None, anonymous=anonymous, notify_by=notify_by,
+        external_id=account or posted.get("device_id") or None, photos=posted.photos,
+    )  # fmt: skip
+    # One limit per citizen of the app (its device or account id), not one for the whole app.
+    source = intake.source_key(f"user:{actor.name}", account or posted.get("device_id"))
+    case = intake.submit(db, get_settings(), province, report, channel="open311", actor=actor,
+                         source_key=source).case  # fmt: skip
+    if media_url:
+        db.add(FeedbackEvent(feedback_id=case.id, kind="comment", actor=actor.name,
+                             org_code=case.org_code, public=False,
+                             text=i18n.t("open311.media_note", url=media_url),
+                             data={"media_url": media_url}))  # fmt: skip
+        db.flush()
+    lang = _lang(request)
+    notice = (i18n.t("open311.notice", lang, code=case.code,
+                     deadline=format_datetime(case.deadline_at)) if case.deadline_at
+              else i18n.t("open311.notice_plain", lang, code=case.code))  # fmt: skip
+    return Doc("service_requests", [{"service_request_id": case.code, "service_notice": notice,
+                                     "account_id": account or None}])  # fmt: skip
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+router = APIRouter(tags=["open311"])
+Text = Annotated[str | None, Query()]
+_FIELDS = ("api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string",
+           "address_id", "email", "device_id", "account_id", "first_name", "last_name", "phone",
+           "description", "media_url")  # fmt: skip
+_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/xml": {}, "application/json": {}},
+          "description": "The document; errors are the spec's list (400, 403, 404, 429)."},
+}  # fmt: skip
+_IMAGE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}
+}
+_FORM = {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["api_key", "service_code"],
+    "properties": {name: {"type": "string"} for name in _FIELDS}}}}}}  # fmt: skip
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/open311/v2"
+
+
+def _cases(request: Request, db: Session, rows: list[Feedback]) -> Doc:
+    media_base = _base(request) + "/media"
+    return Doc("service_requests", request_docs(db, rows, media_base, _lang(request)))
+
+
+@router.get("/discovery.{fmt}", response_class=Response, responses=_DOCUMENT)
+def discovery(fmt: str, request: Request, db: DbSession) -> Response:
+    """Service discovery: where the GeoReport v2 endpoint is, its formats, how to get a key."""
+    lang = _lang(request)
+
+    def build(province: str) -> Doc:
+        changed = db.execute(select(func.max(FeedbackCategory.updated_at))).scalar_one()
+        changeset = iso(changed) or "0"
+        unit = db.get(OrgUnit, province)
+        kind = "test" if get_settings().demo else "production"
+        endpoint = {"specification": SPECIFICATION, "url": _base(request),
+                    "changeset": changeset, "type": kind, "formats": list(MEDIA_TYPES)}  # fmt: skip
+        contact = i18n.t("open311.contact", lang, province=unit.name if unit else province)
+        return Doc("discovery", {"changeset": changeset, "contact": contact,
+                                 "key_service": i18n.t("open311.key_service", lang),
+                                 "endpoints": [endpoint]})  # fmt: skip
+
+    return _respond(request, db, fmt, None, build)
+
+
+@router.get("/services.{fmt}", response_class=Response, responses=_DOCUMENT)
+def services(fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None) -> Response:
+    """GET Service List: the active feedback categories."""
+    return _respond(request, db, fmt, jurisdiction_id, lambda _: services_doc(db, _lang(request)))
+
+
+@router.get("/services/{service_code}.{fmt}", response_class=Response, responses=_DOCUMENT)
+def service_definition(
+    service_code: str, fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None
+) -> Response:
+    """GET Service Definition: the attributes a request of this service may carry."""
+    return _respond(request, db, fmt, jurisdiction_id,
+                    lambda _: definition_doc(db, service_code, _lang(request)))  # fmt: skip
+
+
+@router.post("/requests.{fmt}", response_class=Response, responses=_DOCUMENT, openapi_extra=_FORM)
+def post_request(
+    fmt: str, request: Request, db: DbSession, posted: Annotated[Posted, Depends(read_post)]
+) -> Response:
+    """POST Service Request (api_key required): a new case, answered synchronously."""
+    jurisdiction = posted.get("jurisdiction_id") or request.query_params.get("jurisdiction_id")
+    return _respond(request, db, fmt, jurisdiction,
+                    lambda province: create_request(db, province, posted, request))  # fmt: skip
+
+
+@router.get("/tokens/{token}.{fmt}", response_class=Response, responses=_DOCUMENT)
+def token(
+    token: str, fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None
+) -> Response:
+    """GET service_request_id from a token: requests are made at once, the token is the code."""
+
+    def build(_: str) -> Doc:
+        case = get_public(db, token)
+        return Doc("service_requests", [{"service_request_id": case.code, "token": token}])
+
+    return _respond(request, db, fmt, jurisdiction_id, build)
+
+
+@router.get("/requests.{fmt}", response_class=Response, responses=_DOCUMENT)
+def list_requests(
+    fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None,
+    service_request_id: Text = None, service_code: Text = None, start_date: Text = None,
+    end_date: Text = None, status: Text = None, page: Text = None, page_size: Text = None,
+) -> Response:  # fmt: skip
+    """GET Service Requests: the spec's filters plus page/page_size, newest first."""
+    params = {"service_request_id": service_request_id, "service_code": service_code,
+              "start_date": start_date, "end_date": end_date, "status": status, "page": page,
+              "page_size": page_size}  # fmt: skip
+    return _respond(request, db, fmt, jurisdiction_id, lambda _: _cases(
+        request, db, find_requests(db, parse_query(params, utcnow()))))  # fmt: skip
+
+
+@router.get("/requests/{service_request_id}.{fmt}", response_class=Response, responses=_DOCUMENT)
+def get_request(
+    service_request_id: str, fmt: str, request: Request, db: DbSession,
+    jurisdiction_id: Text = None,
+) -> Response:  # fmt: skip
+    """GET Service Request: one request, in a list (the spec)."""
+    return _respond(
+        request,
+        db,
+        fmt,
+        jurisdiction_id,
+        lambda _: _cases(request, db, [get_public(db, service_request_id)]),
+    )
+
+
+@router.get("/media/{photo_id}", response_class=Response, responses=_IMAGE)
+def media(photo_id: str, request: Request, db: DbSession) -> Response:
+    """A photo of a case (stored without its metadata), by its id: a request's media_url."""
+    photo = db.get(FeedbackPhoto, photo_id) if _PHOTO_ID.fullmatch(photo_id) else None
+    if photo is None:
+        return errors("json", 404, i18n.t("error.open311_photo_not_found", _lang(request)))
+    return Response(photo.data, media_type=photo.content_type,
+                    headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip

@@ -1,0 +1,176 @@
+"""Test helpers for notifications: a real SMTP server on 127.0.0.1 (aiosmtpd) that records or
+refuses what it is sent, queued e-mails, and SMTP settings switched on for one test."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy.orm import Session
+
+from iocvn.config import Settings, get_settings
+from iocvn.notify import service
+from iocvn.notify.hooks import DeliveryError, Message, Notifier, hookimpl
+from iocvn.notify.models import Notification
+
+ADDRESS = "hoa.nt@example.vn"
+SMTP_USER = "iocvn-relay"
+SMTP_PASSWORD = "relay-Secret-2026"
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the SMTP server got it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpSink:
+    """An aiosmtpd handler: keeps accepted messages, or refuses recipients when told to."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: str | None = None  # e.g. "550 5.1.1 <x>: mailbox unavailable"
+    logins: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if self.refuse:
+            return self.refuse.replace("{address}", address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 2.0.0 Ok: queued"
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        """Accept only SMTP_USER / SMTP_PASSWORD."""
+        if isinstance(auth_data, LoginPassword):
+            user, password = auth_data.login.decode(), auth_data.password.decode()
+            if (user, password) == (SMTP_USER, SMTP_PASSWORD):
+                self.logins.append(user)
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_server(*, auth: bool = False) -> Iterator[tuple[SmtpSink, int]]:
+    """A running SMTP server on 127.0.0.1 and its port; with ``auth`` it requires a login."""
+    sink = SmtpSink()
+    port = free_port()
+    options: dict[str, Any] = {}
+    if auth:
+        options = {
+            "authenticator": sink.authenticate,
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
+    controller = Controller(sink, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set ``IOCVN_*`` variables for the block (settings re-read), then put them back."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+        get_settings.cache_clear()
+
+
+def smtp_env(port: int, **extra: str) -> dict[str, str]:
+    """The settings that point the e-mail notifier at the test server."""
+    return {
+        "IOCVN_SMTP_HOST": "127.0.0.1",
+        "IOCVN_SMTP_PORT": str(port),
+        "IOCVN_SMTP_FROM": "ioc@langson.gov.vn",
+    } | extra
+
+
+def queue_email(session: Session, address: str = ADDRESS, **fields: Any) -> Notification:
+    """One queued e-mail (Vietnamese subject and body) for ``address``."""
+    values: dict[str, Any] = {
+        "subject": "Nhắc báo cáo số liệu tháng 9/2025",
+        "body": "Kính gửi đồng chí,\nPhường Đông Kinh chưa gửi số liệu tháng 9/2025.",
+        "purpose": "indicators.reminder",
+        "reference": "202509",
+    } | fields
+    return service.enqueue(
+        session,
+        values.pop("channel", "email"),
+        address,
+        values.pop("subject"),
+        values.pop("body"),
+        values.pop("purpose"),
+        values.pop("reference"),
+        **values,
+    )
+
+
+@dataclass
+class FakeSms:
+    """A notifier standing in for an SMS gateway plugin."""
+
+    outcome: str = "ok"
+    channel: str = "sms"
+    sent: list[Message] | None = None
+
+    def send(self, message: Message) -> str | None:
+        """Take the message, refuse it or crash, as ``outcome`` says."""
+        if self.outcome == "refuse":
+            raise DeliveryError(f"gateway refused {message.destination}")
+        if self.outcome == "crash":
+            raise RuntimeError("boom")
+        if self.sent is not None:
+            self.sent.append(message)
+        return "sms-42"
+
+
+class SmsPlugin:
+    """A third-party plugin object, registered like one from an entry point."""
+
+    def __init__(self, notifier: FakeSms) -> None:
+        self.notifier = notifier
+
+    @hookimpl
+    def iocvn_notifiers(self, settings: Settings) -> Sequence[Notifier]:
+        """The one notifier this plugin offers."""
+        return [self.notifier]
