@@ -592,7 +592,7 @@ def test_cli_publishes_yesterday_or_a_given_day(session: Session, feeding: World
     assert bad.exit_code == 1 and "invalid_stats_range" in bad.output
 
 
-def test_cli_fails_when_no_listener_took_the_counts(session: Session, world: World) -> None:
+def test_cli_fails_when_the_indicators_refuse_the_counts(session: Session, world: World) -> None:
     # No indicator catalogue: the feed refuses the batch (unknown indicators) and logs why.
     result = CliRunner().invoke(iocvn_cli, ["feedback", "publish-stats", "--day", "2026-10-06"])
     assert result.exit_code == 1 and "stats_not_delivered" in result.output

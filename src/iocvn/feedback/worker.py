@@ -1,5 +1,6 @@
 """The feedback jobs loop of ``iocvn serve``: escalation, auto-close and the erasure of
-expired personal data every few minutes (:mod:`.jobs`), in a daemon thread.
+expired personal data every few minutes (:mod:`.jobs`), and the day's counts for the
+``PAKN.*`` indicators (today's so far, and yesterday's final ones), in a daemon thread.
 
 On PostgreSQL a transaction-level advisory lock makes one node run each round when several
 serve the same database. The application never starts it itself (tests decide).
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from iocvn.core.timeutil import utcnow
-from iocvn.feedback import jobs
+from iocvn.core.timeutil import to_local, utcnow
+from iocvn.feedback import jobs, stats
 
 log = logging.getLogger("iocvn.feedback")
 LOCK_KEY = 4_040_001  # pg_try_advisory_xact_lock key of this loop
@@ -28,7 +30,11 @@ def run_once(sessions: sessionmaker[Session], retention_days: int) -> jobs.JobRe
                 got = session.execute(text(f"SELECT pg_try_advisory_xact_lock({LOCK_KEY})"))
                 if not got.scalar():
                     return None
-            report = jobs.run_all(session, utcnow(), retention_days)
+            now = utcnow()
+            report = jobs.run_all(session, now, retention_days)
+            today = to_local(now).date()
+            for day in (today - timedelta(days=1), today):
+                stats.publish_daily(session, day)  # the indicators listen (re-runs replace)
     except Exception:  # the loop must outlive a database restart
         log.exception("feedback jobs round failed")
         return None
