@@ -1,0 +1,96 @@
+"""A citizen reports with a photo → the IOC operator confirms category and unit → the commune
+resolves with a photo → the citizen confirms and rates → the statistics change."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
+
+from tests.factories.auth import PASSWORD, add_user
+from tests.factories.feedback import DONG_KINH, province
+from tests.feedback.test_photos import jpeg_with_gps, png
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_be_visible()
+
+
+def total_row(page: Page, base: str) -> str:
+    page.goto(f"{base}/feedback/stats")
+    return page.locator("#stats tr.total").inner_text()
+
+
+def test_report_triage_resolve_confirm_and_statistics(
+    page: Page, live_server: str, session: Session
+) -> None:
+    province(session)
+    add_user(session, "dieuhanh", "operator", "20")
+    add_user(session, "canbo", "commune_officer", "05977")
+    add_user(session, "lanhdao", "leader", "20")
+    session.commit()
+
+    # The citizen: no account; the place comes from the photo's GPS position.
+    page.goto(f"{live_server}/phan-anh/gui")
+    expect(page.locator("#pa-privacy")).to_be_visible()
+    page.select_option("#pa-category", "giao_thong.o_ga")
+    page.fill("#pa-description", "Ổ gà rất sâu trước số 12 đường Trần Đăng Ninh, xe máy dễ ngã.")
+    page.set_input_files(
+        "#pa-photos",
+        files=[{"name": "o-ga.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps(*DONG_KINH)}],
+    )
+    page.fill("#pa-phone", "0912 345 678")
+    page.click("#pa-form button[type=submit]")
+    code = page.locator("#pa-code").inner_text().strip()
+    secret = page.locator("#pa-secret").inner_text().strip()
+    assert re.fullmatch(r"PA-\d\d-[A-Z2-9]{7}", code), code
+    page.goto(f"{live_server}/phan-anh/{code}")
+    expect(page.locator("#pa-status")).to_be_visible()
+    assert "0912" not in page.content()
+
+    log_in(page, live_server, "lanhdao")
+    before = total_row(page, live_server)
+
+    # The operator confirms the category and sends it to the commune.
+    log_in(page, live_server, "dieuhanh")
+    page.goto(f"{live_server}/feedback?view=new")
+    page.click(f"#inbox a:has-text('{code}')")
+    expect(page.locator("#case-description")).to_contain_text("Trần Đăng Ninh")
+    page.select_option("#accept-category", "giao_thong.o_ga")
+    page.select_option("#accept-unit", "05977")
+    page.click("#accept-button")
+    expect(page.locator("#case-status")).to_have_attribute("data-status", "assigned")
+
+    # The commune resolves with a photo.
+    log_in(page, live_server, "canbo")
+    page.goto(f"{live_server}/feedback/{code}")
+    page.fill("#resolve-answer", "Phường đã vá ổ gà sáng nay.")
+    page.set_input_files(
+        "#resolve-photos", files=[{"name": "sau.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    page.click("#resolve-button")
+    expect(page.locator("#case-status")).to_have_attribute("data-status", "resolved")
+
+    # The citizen: "was it fixed?" yes, five stars.
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/phan-anh/{code}?secret={secret}")
+    expect(page.locator("#pa-answer")).to_contain_text("vá ổ gà")
+    page.check("#pa-confirm input[name=fixed][value=yes]")
+    page.check("#pa-confirm input[name=rating][value='5']")
+    page.click("#pa-confirm button[type=submit]")
+    expect(page.locator("#pa-status")).to_be_visible()
+
+    # The leader's statistics now count a confirmed fix rated 5.
+    log_in(page, live_server, "lanhdao")
+    after = total_row(page, live_server)
+    assert after != before
+    assert "5,0" in after and "(1)" in after
