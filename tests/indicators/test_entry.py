@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iocvn.core.numbers import format_number
+from iocvn.core.numbers import editable_number, format_number
 from iocvn.indicators.entry import typed_number
 from tests.factories.auth import PASSWORD, add_user
 from tests.factories.web import csrf_of, login
@@ -80,3 +80,10 @@ def test_agency_sees_and_approves_only_its_indicators(client: TestClient, build:
     assert entry.text.count('<tr data-code="') == 1  # only the agency's own indicator
     page = client.get("/indicators/approvals")
     assert page.text.count('<tr data-code="') == 1 and 'data-code="YT.VISITS"' in page.text
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), st.sampled_from(["vi", "en"]))
+def test_a_stored_value_shown_for_editing_reads_back_exactly(value: float, lang: str) -> None:
+    shown = editable_number(value, lang)
+    assert "e" not in shown.lower()
+    assert typed_number(shown, lang) == value

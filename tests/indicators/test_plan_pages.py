@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from iocvn.audit.models import AuditEntry
+from iocvn.core.numbers import editable_number as shown_value
 from iocvn.indicators import completeness, targets
 from iocvn.indicators.models import PeriodLock, ReportingSchedule
-from iocvn.indicators.pages_plan import shown_value, typed_value
+from iocvn.indicators.pages_plan import typed_value
 from tests.factories.auth import PASSWORD, add_user
 from tests.factories.indicators import ACTOR, caller, count_targets, seed
 from tests.factories.web import csrf_of, login

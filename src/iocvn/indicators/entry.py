@@ -18,6 +18,7 @@ from iocvn.core import periods
 from iocvn.core.errors import IocError
 from iocvn.core.http import DbSession
 from iocvn.core.i18n import register, t
+from iocvn.core.numbers import editable_number
 from iocvn.core.templating import render
 from iocvn.core.timeutil import to_local, utcnow
 from iocvn.indicators import values, values_workflow
@@ -100,6 +101,7 @@ def _grid(
     status: int = 200,
 ) -> Response:
     period = periods.parse(period_code)
+    lang = str(getattr(request.state, "lang", "vi"))
     unit = db.get(OrgUnit, org)
     if unit is None or not principal.scope.covers_unit(unit):
         raise IocError("org_unit_not_found", status=404, details={"code": org}, unit=org)
@@ -115,7 +117,9 @@ def _grid(
             {
                 "ind": ind,
                 "current": cur,
-                "typed": (typed or {}).get(ind.code, "" if cur is None else f"{cur.value:g}"),
+                "typed": (typed or {}).get(
+                    ind.code, "" if cur is None else editable_number(cur.value, lang)
+                ),
                 "previous": before[ind.code].value if ind.code in before else None,
                 "last_year": last_year[ind.code].value if ind.code in last_year else None,
                 "error": (errors or {}).get(ind.code, ""),

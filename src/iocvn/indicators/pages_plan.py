@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -23,6 +22,7 @@ from iocvn.core import periods
 from iocvn.core.errors import Invalid, IocError
 from iocvn.core.http import DbSession
 from iocvn.core.i18n import register, t
+from iocvn.core.numbers import editable_number
 from iocvn.core.templating import render
 from iocvn.core.timeutil import to_local, utcnow
 from iocvn.indicators import catalogue, schedules, targets, values_workflow
@@ -141,17 +141,6 @@ def typed_value(text: str, lang: str) -> float | str:
     return raw
 
 
-def shown_value(value: float, lang: str) -> str:
-    """A stored value as the input shows it, with every decimal it has (never rounded, so
-    saving the page unchanged changes nothing)."""
-    exact = format(Decimal(repr(float(value))), "f")  # the shortest digits that read back
-    whole, _, fraction = exact.lstrip("-").partition(".")
-    fraction = fraction.rstrip("0")
-    decimal_mark, group_mark = (".", ",") if lang == "en" else (",", ".")
-    text = ("-" if exact.startswith("-") else "") + f"{int(whole):,}".replace(",", group_mark)
-    return f"{text}{decimal_mark}{fraction}" if fraction else text
-
-
 # --- targets ----------------------------------------------------------------------------
 
 
@@ -240,7 +229,9 @@ def _row(
     fields = Unit(unit.code, unit.level, unit.province_code, unit.valid_from, None)
     return {
         "unit": unit,
-        "inputs": {c: "" if v is None else shown_value(v.value, lang) for c, v in saved.items()},
+        "inputs": {
+            c: "" if v is None else editable_number(v.value, lang) for c, v in saved.items()
+        },
         "stored_document": _document(mine),
         "editable": principal.can("target.write")
         and ind.active
