@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist): each worker has its own test database.
+XDIST ?= -n auto
 
 .PHONY: demo test install install-dev system-deps lint test-sqlite test-pg bench serve clean
 
@@ -49,11 +51,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
 test-sqlite: install-dev
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-pg: install-dev
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
-	  IOCVN_TEST_DATABASE="$(PG_TEST_URL)" $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS); \
+	  IOCVN_TEST_DATABASE="$(PG_TEST_URL)" $(BIN)/pytest -q $(XDIST) -m "not browser" $(PYTEST_ARGS); \
 	else echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL pass skipped"; fi
 
 test: install-dev lint test-sqlite test-pg
