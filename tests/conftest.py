@@ -24,7 +24,9 @@ from iocvn.app import create_app
 from iocvn.config import get_settings
 from iocvn.core.crypto import new_data_key
 from iocvn.db import engine_for, migrate
+from iocvn.feedback import clock, routing
 from iocvn.migrations.metadata import metadata
+from iocvn.org import geo
 
 TEST_DB = os.environ.get("IOCVN_TEST_DATABASE", "sqlite")
 
@@ -99,6 +101,10 @@ def reset(engine: Engine) -> None:
             text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),
             {"h": "0" * 64},
         )
+    # What services keep between requests was built from the rows just deleted.
+    geo.invalidate()
+    clock.invalidate()
+    routing.invalidate()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from iocvn.audit import service as audit
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid, NotFound
 from iocvn.core.i18n import register
+from iocvn.feedback import clock, routing
 from iocvn.feedback.categories import default_tree
 from iocvn.feedback.models import PRIORITIES, FeedbackCategory
 
@@ -47,6 +48,7 @@ def seed_categories(session: Session, actor: Actor) -> int:
         session.flush()
         added += 1
     if added:
+        _changed()
         audit.record(session, actor, "feedback.categories_seed", target_type="feedback_category",
                      target_id="default", after={"added": added})  # fmt: skip
     return added
@@ -129,9 +131,16 @@ def save_category(
     if edit.active is not None:
         row.active = edit.active
     session.flush()
+    _changed()
     audit.record(session, actor, "feedback.category_save", target_type="feedback_category",
                  target_id=code, before=before, after=_snapshot(row))  # fmt: skip
     return row
+
+
+def _changed() -> None:
+    """The tree changed: routing and the SLA policy are rebuilt from it."""
+    routing.invalidate()
+    clock.invalidate()
 
 
 def _snapshot(row: FeedbackCategory) -> dict[str, object]:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
+from iocvn.core.cache import Rechecked
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
 from iocvn.core.i18n import register
@@ -27,7 +28,8 @@ from iocvn.feedback import calendar as cal
 from iocvn.feedback import sla
 from iocvn.feedback.models import CalendarDay, ClockPause, Feedback, FeedbackCategory
 
-_CACHE: dict[tuple[tuple[int, ...], str], cal.WorkCalendar] = {}
+_CALENDARS: Rechecked[cal.WorkCalendar] = Rechecked()
+_POLICIES: Rechecked[sla.SlaPolicy] = Rechecked(size=1)
 DAY_KINDS = ("holiday", "workday")
 
 register(
@@ -45,14 +47,20 @@ def _version(session: Session) -> str:
     return f"{count}:{latest}"
 
 
+def invalidate() -> None:
+    """Forget the built calendars and policy (days, categories or limits changed here)."""
+    _CALENDARS.clear()
+    _POLICIES.clear()
+
+
 def work_calendar(session: Session, around: datetime) -> cal.WorkCalendar:
-    """The province's working calendar for the year of ``around`` and the next."""
+    """The province's working calendar for the year of ``around``, the one before and after."""
     year = to_local(around).year
     years = (year - 1, year, year + 1)
-    key = (years, _version(session))
-    found = _CACHE.get(key)
-    if found is not None:
-        return found
+    return _CALENDARS.get(years, lambda: _version(session), lambda: _build(session, years))
+
+
+def _build(session: Session, years: tuple[int, ...]) -> cal.WorkCalendar:
     off: set[date] = set()
     worked: set[date] = set()
     for y in years:
@@ -72,15 +80,22 @@ def work_calendar(session: Session, around: datetime) -> cal.WorkCalendar:
             off.discard(day)
             if day.weekday() >= 5:
                 worked.add(day)
-    built = cal.WorkCalendar(frozenset(off), frozenset(worked))
-    if len(_CACHE) > 8:
-        _CACHE.clear()
-    _CACHE[key] = built
-    return built
+    return cal.WorkCalendar(frozenset(off), frozenset(worked))
 
 
 def policy(session: Session) -> sla.SlaPolicy:
     """The default limits, with each category's own ``resolve_days`` for normal cases."""
+
+    def version() -> str:
+        count, latest = session.execute(
+            select(func.count(), func.max(FeedbackCategory.updated_at))
+        ).one()
+        return f"{count}:{latest}"
+
+    return _POLICIES.get("policy", version, lambda: _build_policy(session))
+
+
+def _build_policy(session: Session) -> sla.SlaPolicy:
     rows = session.execute(
         select(FeedbackCategory.code, FeedbackCategory.resolve_days).where(
             FeedbackCategory.resolve_days.is_not(None)
@@ -102,8 +117,9 @@ def pauses(session: Session, case: Feedback) -> list[cal.Pause]:
     return [cal.Pause(a, b) for a, b in rows]
 
 
-def state(session: Session, case: Feedback, now: datetime) -> sla.SlaState:
-    """Where the case's current stage clock stands at ``now``."""
+def state(session: Session, case: Feedback, now: datetime, *, new: bool = False) -> sla.SlaState:
+    """Where the case's current stage clock stands at ``now`` (``new``: a case just received,
+    which cannot have pauses yet)."""
     return sla.sla_state(
         policy(session),
         work_calendar(session, case.stage_started_at),
@@ -112,16 +128,18 @@ def state(session: Session, case: Feedback, now: datetime) -> sla.SlaState:
         now=now,
         priority=cast(sla.Priority, case.priority),
         category=case.category_code,
-        pauses=pauses(session, case),
+        pauses=() if new else pauses(session, case),
     )
 
 
-def start_stage(session: Session, case: Feedback, stage: str, now: datetime) -> None:
+def start_stage(
+    session: Session, case: Feedback, stage: str, now: datetime, *, new: bool = False
+) -> None:
     """Start ``stage``'s clock at ``now`` and store its deadline."""
     case.stage = stage
     case.stage_started_at = now
     case.escalation = "unit"
-    recompute(session, case, now)
+    case.deadline_at = state(session, case, now, new=new).deadline
 
 
 def recompute(session: Session, case: Feedback, now: datetime) -> None:
@@ -165,7 +183,7 @@ def set_days(
         target_id=str(year or ""),
         after={d.isoformat(): k for d, (k, _) in sorted(days.items())},
     )  # fmt: skip
-    _CACHE.clear()
+    invalidate()
     return len(days)
 
 

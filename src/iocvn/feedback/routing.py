@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
+from iocvn.core.cache import Rechecked
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid, NotFound
 from iocvn.core.i18n import register
@@ -54,22 +55,52 @@ class Route:
     area_code: str | None
 
 
+@dataclass(frozen=True)
+class _Table:
+    parents: dict[str, str | None]
+    rules: dict[tuple[str | None, str | None], Route]
+
+
+_TABLES: Rechecked[_Table] = Rechecked(size=1)
+
+
+def invalidate() -> None:
+    """Forget the loaded table (rules or categories changed in this process)."""
+    _TABLES.clear()
+
+
+def _table(session: Session) -> _Table:
+    def version() -> str:
+        rules = session.execute(select(func.count(), func.max(RoutingRule.updated_at))).one()
+        cats = session.execute(select(func.count(), func.max(FeedbackCategory.updated_at))).one()
+        return f"{rules[0]}:{rules[1]}:{cats[0]}:{cats[1]}"
+
+    def build() -> _Table:
+        rows = session.execute(select(FeedbackCategory.code, FeedbackCategory.parent_code))
+        parents = {str(row[0]): row[1] for row in rows}
+        rules = {
+            (r.category_code, r.area_code): Route(r.org_code, r.id, r.category_code, r.area_code)
+            for r in session.execute(select(RoutingRule)).scalars()
+        }
+        return _Table(parents, rules)
+
+    return _TABLES.get("table", version, build)
+
+
 def ancestors(session: Session, code: str | None) -> list[str]:
     """``code`` and its parent categories, nearest first."""
+    parents = _table(session).parents
     out: list[str] = []
     while code is not None and code not in out:
         out.append(code)
-        code = session.execute(
-            select(FeedbackCategory.parent_code).where(FeedbackCategory.code == code)
-        ).scalar_one_or_none()
+        code = parents.get(code)
     return out
 
 
 def route(session: Session, category_code: str | None, area_code: str | None) -> Route | None:
     """The unit responsible for ``category_code`` in commune ``area_code``, if any rule says."""
     cats = ancestors(session, category_code)
-    rules = session.execute(select(RoutingRule)).scalars().all()
-    table = {(r.category_code, r.area_code): r for r in rules}
+    table = _table(session).rules
     order: list[tuple[str | None, str | None]] = []
     if area_code is not None:
         order += [(c, area_code) for c in cats]
@@ -77,13 +108,12 @@ def route(session: Session, category_code: str | None, area_code: str | None) ->
     if area_code is not None:
         order.append((None, area_code))
     for key in order:
-        rule = table.get(key)
-        if rule is not None:
-            return Route(rule.org_code, rule.id, rule.category_code, rule.area_code)
+        found = table.get(key)
+        if found is not None:
+            return found
     if area_code is not None:
         return Route(area_code, COMMUNE_RULE, None, area_code)
-    rule = table.get((None, None))
-    return Route(rule.org_code, rule.id, None, None) if rule is not None else None
+    return table.get((None, None))
 
 
 DEFAULT_RULES: tuple[tuple[str, str], ...] = (
@@ -146,6 +176,7 @@ def set_rule(
         session.add(rule)
     rule.org_code, rule.note = org_code, note
     session.flush()
+    invalidate()
     audit.record(
         session, actor, "feedback.route_set", target_type="feedback_route", target_id=rule.id,
         before=before,
@@ -162,6 +193,7 @@ def delete_rule(session: Session, actor: Actor, rule_id: str) -> None:
     before = {"category": rule.category_code, "area": rule.area_code, "org_code": rule.org_code}
     session.delete(rule)
     session.flush()
+    invalidate()
     audit.record(
         session, actor, "feedback.route_delete", target_type="feedback_route",
         target_id=rule_id, before=before,

@@ -22,7 +22,10 @@ from iocvn.audit.service import record
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
 from iocvn.core.timeutil import to_local, utcnow
-from iocvn.org import messages  # noqa: F401  (registers the domain's texts)
+from iocvn.org import (
+    geo,
+    messages,  # noqa: F401  (registers the domain's texts)
+)
 from iocvn.org.models import OrgUnit
 from iocvn.org.official import fold, strip_unit_type
 from iocvn.org.schemas import ImportReport, UnitRef, UnmatchedFeature
@@ -341,4 +344,6 @@ def _store(session: Session, geometries: dict[str, dict[str, Any]], source: str)
             unit.geometry_source = source
             updated += 1
     session.flush()
+    if updated:
+        geo.invalidate()
     return updated, unchanged

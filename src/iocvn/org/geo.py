@@ -10,6 +10,7 @@ stable. This module only reads.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,8 +37,17 @@ class _Index:
     province: Any  # the province outline (or the union of its communes)
 
 
-_CACHE: dict[str, _Index] = {}
+_CACHE: dict[str, tuple[_Index, float]] = {}  # key → (index, when its version was checked)
 _LOCK = threading.Lock()
+RECHECK_SECONDS = 5.0
+"""How long an index is used before its version is read again (another server process may
+have imported boundaries); this process's own imports call :func:`invalidate`."""
+
+
+def invalidate() -> None:
+    """Forget every index (boundaries changed)."""
+    with _LOCK:
+        _CACHE.clear()
 
 
 def _version(session: Session, province_code: str) -> tuple[Any, ...]:
@@ -75,17 +85,23 @@ def _build(session: Session, province_code: str, version: tuple[Any, ...], day: 
 
 
 def _index(session: Session, province_code: str, day: date | None = None) -> _Index:
-    version = _version(session, province_code)
     today = day or date.today()
     key = f"{province_code}@{today.isoformat()}"
+    now = time.monotonic()
     with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is None or cached.version != version:
-            cached = _build(session, province_code, version, today)
+        found = _CACHE.get(key)
+    if found is not None and now - found[1] < RECHECK_SECONDS:
+        return found[0]
+    version = _version(session, province_code)
+    with _LOCK:
+        found = _CACHE.get(key)
+        index = found[0] if found is not None else None
+        if index is None or index.version != version:
+            index = _build(session, province_code, version, today)
             if len(_CACHE) > 16:
                 _CACHE.clear()
-            _CACHE[key] = cached
-    return cached
+        _CACHE[key] = (index, now)
+    return index
 
 
 def commune_at(

@@ -18,7 +18,10 @@ from iocvn.audit.service import record
 from iocvn.core.context import Actor
 from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.timeutil import to_local, utcnow
-from iocvn.org import messages  # noqa: F401  (registers the domain's texts)
+from iocvn.org import (
+    geo,
+    messages,  # noqa: F401  (registers the domain's texts)
+)
 from iocvn.org.agencies import AGENCIES, AgencySeed
 from iocvn.org.boundaries import clean_geometry, geometry_digest
 from iocvn.org.models import LEVELS, OrgUnit
@@ -183,6 +186,7 @@ def seed_province(
                 after={"valid_to": last_day.isoformat()},
             )
     session.flush()
+    geo.invalidate()
     report = SeedReport(
         province_code=code,
         province_name=province.name,
@@ -312,6 +316,7 @@ def update_org_unit(session: Session, code: str, changes: OrgUnitUpdate, actor: 
             before=before,
             after=after,
         )
+    geo.invalidate()
     return unit
 
 
