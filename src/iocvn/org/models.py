@@ -40,7 +40,9 @@ class OrgUnit(Base):
     lat: Mapped[float | None] = mapped_column(Float, default=None)
     lon: Mapped[float | None] = mapped_column(Float, default=None)
     area_km2: Mapped[float | None] = mapped_column(Float, default=None)
-    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Loaded only when used: a province outline is hundreds of kB of JSON, and every request
+    # that resolves a caller's scope loads their unit.
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     geometry_source: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
