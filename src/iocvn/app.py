@@ -21,6 +21,7 @@ from iocvn.auth.deps import current
 from iocvn.config import Settings, get_settings
 from iocvn.db import engine_for, session_factory
 from iocvn.feedback import api as feedback_api
+from iocvn.feedback import api_admin as feedback_admin_api
 from iocvn.feedback import api_stats as feedback_stats_api
 from iocvn.feedback import open311
 from iocvn.feedback import pages as feedback_pages
@@ -73,6 +74,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(notify_api.router, "/api/v1"),
     Mount(feedback_stats_api.router, "/api/v1"),  # before /feedback/{key}
     Mount(feedback_api.router, "/api/v1"),
+    Mount(feedback_admin_api.router, "/api/v1"),
     Mount(open311.router, "/open311/v2"),  # public GETs; POST checks its api_key itself
     Mount(web_pages.router, in_schema=False),
     Mount(auth_pages.router, in_schema=False),

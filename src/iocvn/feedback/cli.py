@@ -40,10 +40,6 @@ register(
             "Chưa cài đặt tỉnh nào; chạy iocvn init trước.",
             "No province is installed; run iocvn init first.",
         ),
-        "error.calendar_file": (
-            "Dòng {line}: {reason}",
-            "Line {line}: {reason}",
-        ),
     }
 )
 

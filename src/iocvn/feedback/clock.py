@@ -34,6 +34,7 @@ DAY_KINDS = ("holiday", "workday")
 
 register(
     {
+        "error.calendar_file": ("Dòng {line}: {reason}", "Line {line}: {reason}"),
         "error.invalid_calendar_day": (
             "Ngày {day}: loại phải là 'holiday' (nghỉ) hoặc 'workday' (làm việc).",
             "Day {day}: the kind must be 'holiday' or 'workday'.",
