@@ -68,7 +68,8 @@ async def _load(url: str, headers: dict[str, str], points: list[tuple[float, flo
     errors: dict[str, int] = {}
     rng = random.Random(7)
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=TIMEOUT) as c:
+    client = httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=TIMEOUT)
+    async with client as c:
         for lat, lon in points[:30]:  # warm-up, not measured: caches, connections, imports
             body = {"description": TEXTS[0], "lat": lat, "lon": lon, "channel": "app"}
             await c.post("/api/v1/feedback/webhook", json=body)
