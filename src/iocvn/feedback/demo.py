@@ -78,7 +78,14 @@ def load(
     training = [classify.LabelledText(f"demo-train-{i}", text, cat)
                 for i, (cat, text) in enumerate(sets["train"])]  # fmt: skip
     model = suggest.train_and_activate(session, actor, training, source="demo")
-    done.model_accuracy = float(model.report["accuracy"])
+    # The honest figure: the demo's separate held-out set, written with other wordings (the
+    # split of the training examples themselves scores near 100 %).
+    held_out = sets["held_out"]
+    scored = classify.Classifier.from_bytes(model.blob).score(
+        [text for _, text in held_out], [cat for cat, _ in held_out]
+    )
+    model.report = dict(model.report) | {"demo_held_out_accuracy": scored.accuracy}
+    done.model_accuracy = scored.accuracy
     rng = random.Random(SEED)
     points = _points(session, province, rng)
     if not points:
