@@ -94,3 +94,19 @@ def test_report_triage_resolve_confirm_and_statistics(
     after = total_row(page, live_server)
     assert after != before
     assert "5,0" in after and "(1)" in after
+
+
+def test_the_staff_map_shows_clustered_cases_and_density(
+    page: Page, live_server: str, session: Session
+) -> None:
+    from tests.factories.feedback import report
+
+    province(session)
+    report(session)
+    report(session, "Cống thoát nước bị tắc, mưa là ngập cả đoạn đường.", category="cap_thoat_nuoc")
+    add_user(session, "dieuhanh", "operator", "20")
+    session.commit()
+    log_in(page, live_server, "dieuhanh")
+    page.goto(f"{live_server}/feedback/ban-do")
+    expect(page.locator("#fb-staff-map")).to_have_attribute("data-features", "2")
+    expect(page.locator("#fb-staff-map .leaflet-control-layers")).to_be_visible()

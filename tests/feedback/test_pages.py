@@ -99,3 +99,20 @@ def test_inbox_views_and_refusals(client: TestClient, session: Session, case: Fe
     for view in ("new", "unclassified", "overdue", "due_soon", "open", "all"):
         assert client.get("/feedback", params={"view": view}).status_code == 200
     assert client.get("/feedback/PA-26-NOSUCH1").status_code == 404
+
+
+def test_staff_map_data_is_scoped_and_counts_cells(
+    client: TestClient, session: Session, case: Feedback
+) -> None:
+    login(client, session, "tamthanh", "commune_officer", "05986")
+    assert client.get("/feedback/ban-do").status_code == 200
+    none = client.get("/feedback/ban-do.geojson").json()
+    assert none["features"] == [] and none["heat"] == []  # Đông Kinh's case is not its own
+    client.cookies.clear()
+    login(client, session, "dieuhanh", "operator", "20")
+    data = client.get("/feedback/ban-do.geojson").json()
+    [feature] = data["features"]
+    assert feature["properties"]["code"] == case.code
+    assert data["heat"][0]["count"] == 1
+    assert "0912" not in str(data)
+    assert client.get("/feedback/ban-do.geojson", params={"status": "x"}).status_code == 422

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -128,6 +128,15 @@ register(
         "fb.event.revealed": ("Xem thông tin người phản ánh", "Reporter's details viewed"),
         "fb.event.escalated": ("Nâng cấp theo dõi", "Escalated"),
         "fb.internal": ("nội bộ", "internal"),
+        "fb.map": ("Bản đồ phản ánh", "Map of cases"),
+        "fb.map.note": (
+            "Phản ánh có vị trí trong {days} ngày qua, trong phạm vi của bạn; lớp mật độ đếm "
+            "số phản ánh trên mỗi ô khoảng 1 km.",
+            "Cases with a place in the last {days} days, within your reach; the density layer "
+            "counts cases per cell of about 1 km.",
+        ),
+        "fb.map.markers": ("Phản ánh", "Cases"),
+        "fb.map.heat": ("Mật độ", "Density"),
         "error.unknown_action": ("Không có thao tác {action}.", "No such action {action}."),
     }
 )
@@ -220,6 +229,55 @@ def _case_page(
         "own": principal.scope.is_province or case.org_code == principal.scope.org_code,
         "open": case.status in OPEN_STATUSES, "max_text": MAX_TEXT,
     }, status)  # fmt: skip
+
+
+MAP_DAYS = 90
+MAP_MAX = 5000
+CELL_DEG = 0.01  # about 1,1 km: the heat map's grid
+
+
+@router.get("/feedback/ban-do", response_class=HTMLResponse)
+def staff_map(request: Request, principal: Reader, db: DbSession) -> Response:
+    """The cases the caller handles on a map: clustered markers and a heat grid."""
+    return render(request, "feedback/staff_map.html", {
+        "tile_url": get_settings().tile_url, "days": MAP_DAYS,
+    })  # fmt: skip
+
+
+@router.get("/feedback/ban-do.geojson")
+def staff_map_data(
+    principal: Reader, db: DbSession,
+    status: Annotated[str, Query(pattern="^(open|all)$")] = "open",
+) -> JSONResponse:  # fmt: skip
+    """GeoJSON of the caller's cases of the last 90 days (``status=open`` by default), each
+    with its code, status and category, and ``heat``: counts per ~1 km cell."""
+    filters = cases.Filters(status="open" if status == "open" else None,
+                            since=utcnow() - timedelta(days=MAP_DAYS))  # fmt: skip
+    stmt = cases.case_query(filters, principal.scope).where(Feedback.lat.is_not(None))
+    names = _category_names(db)
+    features: list[dict[str, Any]] = []
+    cells: dict[tuple[int, int], int] = {}
+    for c in db.execute(stmt.limit(MAP_MAX)).scalars():
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {"code": c.code, "status": t(f"fb.status.{c.status}"),
+                           "open": c.status in OPEN_STATUSES,
+                           "category": names.get(c.category_code or c.suggested_category or "", ""),
+                           "url": f"/feedback/{c.code}"},
+        })  # fmt: skip
+        key = (int((c.lat or 0) // CELL_DEG), int((c.lon or 0) // CELL_DEG))
+        cells[key] = cells.get(key, 0) + 1
+    heat = [
+        {"south": i * CELL_DEG, "west": j * CELL_DEG, "north": (i + 1) * CELL_DEG,
+         "east": (j + 1) * CELL_DEG, "count": n}
+        for (i, j), n in sorted(cells.items())
+    ]  # fmt: skip
+    return JSONResponse(
+        {"type": "FeatureCollection", "features": features, "heat": heat,
+         "truncated": len(features) >= MAP_MAX},
+        media_type="application/geo+json",
+    )  # fmt: skip
 
 
 @router.get("/feedback/{code}", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
     NavItem("/dashboard", "nav.dashboard", "indicator.read"),
     NavItem("/feedback", "nav.feedback", "feedback.read"),
+    NavItem("/feedback/ban-do", "fb.map", "feedback.read"),
     NavItem("/feedback/stats", "nav.feedback_stats", "feedback.stats"),
     NavItem("/indicators/entry", "nav.entry", "data.enter"),
     NavItem("/indicators/approvals", "nav.approvals", "data.approve"),
