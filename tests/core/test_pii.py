@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -44,9 +46,13 @@ def test_rotation_new_key_seals_old_key_still_opens() -> None:
 def test_tampering_is_detected() -> None:
     sealed = pii.seal("0912345678", OLD, "f")
     head, body = sealed.rsplit(".", 1)
-    flipped = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1]
-    with pytest.raises(KeyMissing):
-        pii.open_sealed(f"{head}.{flipped}", OLD, "f")
+    blob = bytearray(base64.urlsafe_b64decode(body))
+    for at in (0, 12, len(blob) - 1):  # the nonce, the ciphertext, the tag
+        changed = bytearray(blob)
+        changed[at] ^= 0x01
+        flipped = base64.urlsafe_b64encode(bytes(changed)).decode()
+        with pytest.raises(KeyMissing):
+            pii.open_sealed(f"{head}.{flipped}", OLD, "f")
     with pytest.raises(KeyMissing):
         pii.open_sealed("not a sealed value", OLD, "f")
     with pytest.raises(KeyMissing):
