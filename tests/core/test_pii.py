@@ -18,7 +18,7 @@ OLD, NEW = new_data_key(), new_data_key()
 def test_seal_round_trip_and_never_plaintext(text: str) -> None:
     sealed = pii.seal(text, OLD, "feedback.phone")
     assert pii.open_sealed(sealed, OLD, "feedback.phone") == text
-    if len(text) >= 4:
+    if len(text) >= 8:  # shorter strings may turn up in random base64 by chance
         assert text not in sealed
 
 
