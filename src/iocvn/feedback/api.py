@@ -21,6 +21,7 @@ from iocvn.core.errors import Invalid
 from iocvn.core.http import DbSession
 from iocvn.core.timeutil import utcnow
 from iocvn.feedback import cases, clock, duplicates, intake, suggest, workflow
+from iocvn.feedback.calendar import Pause
 from iocvn.feedback.intake import NewReport, Photo
 from iocvn.feedback.models import Feedback
 from iocvn.feedback.schemas import (
@@ -42,7 +43,7 @@ from iocvn.feedback.schemas import (
     SuggestionOut,
     TransferIn,
 )
-from iocvn.org.geo import home_province
+from iocvn.org.geo import installed_province
 
 router = APIRouter(tags=["feedback"])
 Reader = Annotated[Principal, Depends(require("feedback.read"))]
@@ -59,19 +60,19 @@ def _settings() -> Settings:
     return get_settings()
 
 
-def _province(db: Session) -> str:
-    code = home_province(db)
-    if code is None:
-        raise Invalid("no_province", details={})
-    return code
-
-
-def case_out(db: Session, case: Feedback, *, with_timeline: bool = False) -> CaseOut:
-    """The staff view of a case."""
+def case_out(
+    db: Session,
+    case: Feedback,
+    *,
+    with_timeline: bool = False,
+    pauses: list[Pause] | None = None,
+    photos: list[tuple[str, str]] | None = None,
+) -> CaseOut:
+    """The staff view of a case (``pauses`` and ``photos`` when a list loaded them at once)."""
     now = utcnow()
     sla = SlaOut(stage=case.stage, deadline=case.deadline_at, escalation=case.escalation)
     if case.deadline_at is not None:
-        state = clock.state(db, case, now)
+        state = clock.state(db, case, now, known_pauses=pauses)
         sla = SlaOut(
             stage=case.stage,
             deadline=case.deadline_at,
@@ -95,7 +96,10 @@ def case_out(db: Session, case: Feedback, *, with_timeline: bool = False) -> Cas
         fixed_confirmed=case.fixed_confirmed, satisfaction=case.satisfaction,
         reporter=ReporterOut(**cases.masked_contacts(case, get_settings().data_keys)),
         sla=sla,
-        photos=[f"/phan-anh/anh/{pid}" for pid, _ in cases.photo_ids(db, case)],
+        photos=[
+            f"/phan-anh/anh/{pid}"
+            for pid, _ in (cases.photo_ids(db, case) if photos is None else photos)
+        ],
         timeline=[EventOut.model_validate(e) for e in cases.timeline(db, case, public_only=False)]
         if with_timeline else None,
     )  # fmt: skip
@@ -127,7 +131,11 @@ def list_feedback(
                             channel=channel, since=since, until=until,
                             overdue_at=utcnow() if overdue else None)  # fmt: skip
     rows, total = cases.list_cases(db, filters, principal.scope, limit=limit, offset=offset)
-    return CasePage(total=total, items=[case_out(db, c) for c in rows])
+    ids = [c.id for c in rows]
+    paused, shots = clock.pauses_by_case(db, ids), cases.photo_ids_by_case(db, ids)
+    items = [case_out(db, c, pauses=paused.get(c.id, []), photos=shots.get(c.id, []))
+             for c in rows]  # fmt: skip
+    return CasePage(total=total, items=items)
 
 
 @router.post("/feedback", response_model=IntakeOut, status_code=201)
@@ -157,7 +165,7 @@ def webhook(body: IntakeIn, principal: Submitter, db: DbSession) -> IntakeOut:
 
 def _submit(db: Session, body: IntakeIn, principal: Principal, source_key: str) -> IntakeOut:
     fields = body.model_dump(exclude={"channel", "reporter_ref"})
-    done = intake.submit(db, get_settings(), _province(db), NewReport(**fields),
+    done = intake.submit(db, get_settings(), installed_province(db), NewReport(**fields),
                          channel=body.channel, actor=principal.actor(),
                          source_key=source_key)  # fmt: skip
     case = done.case

@@ -8,6 +8,7 @@ caller's reach answers 404 like one that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -166,8 +167,20 @@ def timeline(session: Session, case: Feedback, *, public_only: bool) -> list[Fee
 
 def photo_ids(session: Session, case: Feedback) -> list[tuple[str, str]]:
     """(photo id, stage) of the case's photos."""
-    stmt = select(FeedbackPhoto.id, FeedbackPhoto.stage).where(FeedbackPhoto.feedback_id == case.id)
-    return [(i, s) for i, s in session.execute(stmt.order_by(FeedbackPhoto.created_at))]
+    return photo_ids_by_case(session, [case.id]).get(case.id, [])
+
+
+def photo_ids_by_case(session: Session, ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """(photo id, stage) of the photos of several cases, in one query."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    if not ids:
+        return out
+    stmt = select(FeedbackPhoto.feedback_id, FeedbackPhoto.id, FeedbackPhoto.stage).where(
+        FeedbackPhoto.feedback_id.in_(list(ids))
+    )
+    for case_id, photo, stage in session.execute(stmt.order_by(FeedbackPhoto.created_at)):
+        out.setdefault(case_id, []).append((photo, stage))
+    return out
 
 
 def masked_contacts(case: Feedback, keys: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from iocvn.db import transaction
 from iocvn.feedback import catalogue, clock, jobs, routing, stats, suggest
 from iocvn.feedback.calendar import default_holidays
 from iocvn.feedback.models import CalendarDay
-from iocvn.org.geo import home_province
+from iocvn.org.geo import installed_province
 
 app = typer.Typer(
     help="Phản ánh, kiến nghị: danh mục, mô hình phân loại, tác vụ định kỳ, lịch làm việc. / "
@@ -34,22 +34,13 @@ app = typer.Typer(
 calendar_app = typer.Typer(help="Lịch làm việc (ngày nghỉ, làm bù). / Working calendar.")
 app.add_typer(calendar_app, name="calendar")
 
-register(
-    {
-        "error.no_province": (
-            "Chưa cài đặt tỉnh nào; chạy iocvn init trước.",
-            "No province is installed; run iocvn init first.",
-        ),
-    }
-)
+register({})
 
 
 def seed_defaults() -> tuple[int, int]:
     """The default categories and sector routing rules (missing ones only)."""
     with transaction() as session:
-        province = home_province(session)
-        if province is None:
-            raise Invalid("no_province")
+        province = installed_province(session)
         added = catalogue.seed_categories(session, cli_actor())
         rules = routing.seed_rules(session, cli_actor(), province)
     return added, rules

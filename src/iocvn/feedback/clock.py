@@ -12,6 +12,7 @@ worked — a weekend day (làm bù) or a default holiday the government moved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import cast
 
@@ -112,15 +113,33 @@ def _build_policy(session: Session) -> sla.SlaPolicy:
 
 def pauses(session: Session, case: Feedback) -> list[cal.Pause]:
     """The case's clock pauses."""
+    return pauses_by_case(session, [case.id]).get(case.id, [])
+
+
+def pauses_by_case(session: Session, ids: Sequence[str]) -> dict[str, list[cal.Pause]]:
+    """The clock pauses of several cases in one query (a list page, a job round)."""
+    out: dict[str, list[cal.Pause]] = {}
+    if not ids:
+        return out
     rows = session.execute(
-        select(ClockPause.starts_at, ClockPause.ends_at).where(ClockPause.feedback_id == case.id)
+        select(ClockPause.feedback_id, ClockPause.starts_at, ClockPause.ends_at).where(
+            ClockPause.feedback_id.in_(list(ids))
+        )
     )
-    return [cal.Pause(a, b) for a, b in rows]
+    for case_id, starts, ends in rows:
+        out.setdefault(case_id, []).append(cal.Pause(starts, ends))
+    return out
 
 
-def state(session: Session, case: Feedback, now: datetime, *, new: bool = False) -> sla.SlaState:
-    """Where the case's current stage clock stands at ``now`` (``new``: a case just received,
-    which cannot have pauses yet)."""
+def state(
+    session: Session,
+    case: Feedback,
+    now: datetime,
+    *,
+    known_pauses: Sequence[cal.Pause] | None = None,
+) -> sla.SlaState:
+    """Where the case's current stage clock stands at ``now`` (``known_pauses``: the case's
+    pauses when the caller has them already, ``()`` for a case just received)."""
     return sla.sla_state(
         policy(session),
         work_calendar(session, case.stage_started_at),
@@ -129,18 +148,23 @@ def state(session: Session, case: Feedback, now: datetime, *, new: bool = False)
         now=now,
         priority=cast(sla.Priority, case.priority),
         category=case.category_code,
-        pauses=() if new else pauses(session, case),
+        pauses=pauses(session, case) if known_pauses is None else known_pauses,
     )
 
 
 def start_stage(
-    session: Session, case: Feedback, stage: str, now: datetime, *, new: bool = False
+    session: Session,
+    case: Feedback,
+    stage: str,
+    now: datetime,
+    *,
+    known_pauses: Sequence[cal.Pause] | None = None,
 ) -> None:
     """Start ``stage``'s clock at ``now`` and store its deadline."""
     case.stage = stage
     case.stage_started_at = now
     case.escalation = "unit"
-    case.deadline_at = state(session, case, now, new=new).deadline
+    case.deadline_at = state(session, case, now, known_pauses=known_pauses).deadline
 
 
 def recompute(session: Session, case: Feedback, now: datetime) -> None:

@@ -278,7 +278,7 @@ def submit(
                 data=shot.data, width=shot.width, height=shot.height, sha256=shot.sha256,
             )
         )  # fmt: skip
-    clock.start_stage(session, case, "accept", now, new=True)
+    clock.start_stage(session, case, "accept", now, known_pauses=())  # none yet
     session.add(
         FeedbackEvent(
             feedback_id=case.id, at=now, kind="received", actor=actor.name, public=True,

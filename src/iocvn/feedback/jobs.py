@@ -39,8 +39,10 @@ def escalate(session: Session, now: datetime) -> int:
         Feedback.escalation != "leadership",
     )  # fmt: skip
     changed = 0
-    for case in session.execute(stmt).scalars():
-        level = clock.state(session, case, now).escalation
+    due = list(session.execute(stmt).scalars())
+    paused = clock.pauses_by_case(session, [c.id for c in due])
+    for case in due:
+        level = clock.state(session, case, now, known_pauses=paused.get(case.id, [])).escalation
         if _LEVELS.index(level) <= _LEVELS.index(case.escalation):
             continue
         before, case.escalation = case.escalation, level

@@ -37,7 +37,7 @@ from iocvn.core.errors import Invalid
 from iocvn.core.i18n import register, t
 from iocvn.core.timeutil import local_midnight, utcnow
 from iocvn.feedback.models import OPEN_STATUSES, Feedback, FeedbackCategory
-from iocvn.org.geo import home_province
+from iocvn.org.geo import installed_province
 from iocvn.org.models import OrgUnit
 
 GROUPS = ("unit", "category", "commune")
@@ -55,10 +55,6 @@ register(
             "Khoảng thời gian không hợp lệ: ngày bắt đầu phải trước ngày kết thúc "
             "(tối đa {days} ngày).",
             "Invalid range: the start must come before the end (at most {days} days).",
-        ),
-        "error.no_province": (
-            "Chưa cài đặt tỉnh nào; chạy iocvn init trước.",
-            "No province is installed; run iocvn init first.",
         ),
         "error.stats_not_delivered": (
             "Số liệu phản ánh ngày {day} chưa được ghi vào chỉ số (xem nhật ký hệ thống).",
@@ -265,9 +261,7 @@ def daily_counts(session: Session, day: date) -> list[dict[str, Any]]:
     day, not the cohort of the statistics page). The province row is the whole province: the
     indicators take a unit's own values before its children's, so a province row holding only
     the cases without a commune would hide every commune's."""
-    province = home_province(session)
-    if province is None:
-        raise Invalid("no_province", details={})
+    province = installed_province(session)
     since, until = window(day, day + timedelta(days=1))
     received = and_(Feedback.received_at >= since, Feedback.received_at < until)
     resolved = and_(Feedback.resolved_at >= since, Feedback.resolved_at < until)

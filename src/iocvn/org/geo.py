@@ -1,16 +1,15 @@
 """Where is a point? The commune whose boundary contains it, and whether it is in the province.
 
 Boundaries are the imported polygons of ``org_units.geometry`` (WGS84 lon/lat). The index
-(an STRtree of prepared shapes) is built once per province and rebuilt when a boundary
-changes (the newest ``updated_at`` and the count of shaped units are its version). A point on
+(an STRtree of prepared shapes) is built once per province and day and rebuilt when a
+boundary changes (the newest ``updated_at`` and the count of shaped units are its version,
+read again every few seconds: :class:`iocvn.core.cache.Rechecked`). A point on
 the shared edge of two communes goes to the one with the smaller code, so the answer is
 stable. This module only reads.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,6 +20,9 @@ from shapely.strtree import STRtree
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from iocvn.core.cache import Rechecked
+from iocvn.core.errors import Invalid
+from iocvn.org import messages  # noqa: F401  (registers the domain's texts)
 from iocvn.org.models import OrgUnit
 
 SNAP_METRES = 50.0
@@ -30,24 +32,20 @@ _DEG_PER_METRE = 1 / 111_320
 
 @dataclass(frozen=True)
 class _Index:
-    version: tuple[Any, ...]
     codes: list[str]
     shapes: list[Any]
     tree: STRtree
     province: Any  # the province outline (or the union of its communes)
 
 
-_CACHE: dict[str, tuple[_Index, float]] = {}  # key → (index, when its version was checked)
-_LOCK = threading.Lock()
-RECHECK_SECONDS = 5.0
-"""How long an index is used before its version is read again (another server process may
-have imported boundaries); this process's own imports call :func:`invalidate`."""
+_INDEXES: Rechecked[_Index] = Rechecked()
+"""Indexes by province and day, revalidated by version every few seconds (another server
+process may have imported boundaries); this process's own imports call :func:`invalidate`."""
 
 
 def invalidate() -> None:
     """Forget every index (boundaries changed)."""
-    with _LOCK:
-        _CACHE.clear()
+    _INDEXES.clear()
 
 
 def _version(session: Session, province_code: str) -> tuple[Any, ...]:
@@ -59,7 +57,7 @@ def _version(session: Session, province_code: str) -> tuple[Any, ...]:
     return (row[0], str(row[1]))
 
 
-def _build(session: Session, province_code: str, version: tuple[Any, ...], day: date) -> _Index:
+def _build(session: Session, province_code: str, day: date) -> _Index:
     rows = session.execute(
         select(OrgUnit.code, OrgUnit.level, OrgUnit.geometry).where(
             OrgUnit.province_code == province_code,
@@ -81,27 +79,16 @@ def _build(session: Session, province_code: str, version: tuple[Any, ...], day: 
         outline = shapely.union_all(shapes)
     if outline is not None:
         shapely.prepare(outline)
-    return _Index(version, codes, shapes, STRtree(shapes), outline)
+    return _Index(codes, shapes, STRtree(shapes), outline)
 
 
 def _index(session: Session, province_code: str, day: date | None = None) -> _Index:
     today = day or date.today()
-    key = f"{province_code}@{today.isoformat()}"
-    now = time.monotonic()
-    with _LOCK:
-        found = _CACHE.get(key)
-    if found is not None and now - found[1] < RECHECK_SECONDS:
-        return found[0]
-    version = _version(session, province_code)
-    with _LOCK:
-        found = _CACHE.get(key)
-        index = found[0] if found is not None else None
-        if index is None or index.version != version:
-            index = _build(session, province_code, version, today)
-            if len(_CACHE) > 16:
-                _CACHE.clear()
-        _CACHE[key] = (index, now)
-    return index
+    return _INDEXES.get(
+        (province_code, today),
+        lambda: _version(session, province_code),
+        lambda: _build(session, province_code, today),
+    )
 
 
 def commune_at(
@@ -151,3 +138,11 @@ def home_province(session: Session) -> str | None:
         .order_by(OrgUnit.code)
         .limit(1)
     ).scalar_one_or_none()
+
+
+def installed_province(session: Session) -> str:
+    """:func:`home_province`, or 422 ``no_province`` before ``iocvn init``."""
+    code = home_province(session)
+    if code is None:
+        raise Invalid("no_province")
+    return code

@@ -11,6 +11,10 @@ from iocvn.org.agencies import SECTORS
 
 register(
     {
+        "error.no_province": (
+            "Chưa cài đặt tỉnh nào; chạy iocvn init trước.",
+            "No province is installed; run iocvn init first.",
+        ),
         "error.unknown_province": (
             "Không có tỉnh, thành phố với mã {province}; xem danh sách mã hợp lệ trong chi tiết.",
             "There is no province with code {province}; the details list the valid codes.",
