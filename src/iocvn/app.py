@@ -19,12 +19,14 @@ from iocvn.auth import api as auth_api
 from iocvn.auth import pages as auth_pages
 from iocvn.auth.deps import current
 from iocvn.config import Settings, get_settings
-from iocvn.db import engine_for, session_factory
+from iocvn.core.http import configure_sessions
+from iocvn.db import REQUEST_CONNECTIONS, engine_for, session_factory
 from iocvn.feedback import api as feedback_api
 from iocvn.feedback import api_admin as feedback_admin_api
 from iocvn.feedback import api_stats as feedback_stats_api
 from iocvn.feedback import open311
 from iocvn.feedback import pages as feedback_pages
+from iocvn.feedback import pages_admin as feedback_admin_pages
 from iocvn.feedback import pages_public as feedback_public_pages
 from iocvn.feedback import pages_stats as feedback_stats_pages
 from iocvn.indicators import api as indicators_api
@@ -43,7 +45,7 @@ from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
 from iocvn.web import errors, ops
 from iocvn.web import pages as web_pages
-from iocvn.web.middleware import BodyGuard, Metrics, make_context_middleware
+from iocvn.web.middleware import BodyGuard, Metrics, RequestContext
 from iocvn.web.nav import NAV
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -87,6 +89,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(dashboard_pages.router, in_schema=False),
     Mount(notify_pages.router, in_schema=False),
     Mount(feedback_stats_pages.router, in_schema=False),  # before /feedback/{code}
+    Mount(feedback_admin_pages.router, in_schema=False),  # before /feedback/{code}/{action}
     Mount(feedback_pages.router, in_schema=False),  # after any fixed /feedback/... pages
 )
 
@@ -117,7 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     engine = engine_for(settings.database_url)
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    configure_sessions(
+        app.state, session_factory(engine), REQUEST_CONNECTIONS,
+        single_writer=engine.dialect.name == "sqlite",
+    )  # fmt: skip
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.nav = NAV
@@ -127,8 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     route_paths = {
         id(r): m.prefix + r.path for m in MOUNTS for r in m.router.routes if isinstance(r, APIRoute)
     }
-    app.middleware("http")(
-        make_context_middleware(app.state.metrics, content_security_policy(settings), route_paths)
+    app.add_middleware(
+        RequestContext,
+        metrics=app.state.metrics,
+        csp=content_security_policy(settings),
+        route_paths=route_paths,
     )
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Comma-separated proxy addresses whose X-Forwarded-* headers are trusted.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address citizens and staff reach this server at (https://ioc.example."
+        "gov.vn): the links in e-mails and SMS are built on it.",
+    )
     tile_url: str = Field(
         default="",
         description="Base-map tile URL template ({z}/{x}/{y}); empty shows vector layers only.",
@@ -86,6 +91,19 @@ class Settings(BaseSettings):
     )
     smtp_starttls: bool = Field(
         default=False, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
+    sms_url: str = Field(
+        default="",
+        description="HTTP(S) endpoint of the SMS gateway (JSON POST); empty: no SMS channel.",
+    )
+    sms_token: str = Field(
+        default="", description="Sent to the SMS gateway as `Authorization: Bearer <token>`."
+    )
+    sms_sender: str = Field(
+        default="", description="Sender name of SMS (the registered brandname), sent as `from`."
+    )
+    sms_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for the SMS gateway's answer."
     )
     notify_interval_seconds: int = Field(
         default=15,

@@ -12,20 +12,29 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.config import get_settings
 from iocvn.core.http import begin_writing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+POOL_SIZE, MAX_OVERFLOW = 10, 20  # connections per process: kept open, and more at peaks
+# Requests in flight that may hold a connection at once (core.http.DbSession); the rest of
+# the pool is left to the background loops (notifications, feedback jobs) of the process.
+REQUEST_CONNECTIONS = POOL_SIZE + MAX_OVERFLOW - 4
+_POOL: dict[str, Any] = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
 
 
 def make_engine(url: str) -> Engine:
     """An engine with the pragmas iocvn relies on (SQLite: WAL, foreign keys, busy wait)."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=True,
+            # An in-memory database lives in one connection: SQLAlchemy's own pool for it.
+            **({} if make_url(url).database in (None, "", ":memory:") else _POOL),
         )
 
         @event.listens_for(engine, "connect")
@@ -38,7 +47,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
 
 
 @lru_cache(maxsize=4)

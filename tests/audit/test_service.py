@@ -61,6 +61,58 @@ def test_record_chains_each_entry_onto_the_previous(db: Engine) -> None:
         assert (head.last_seq, head.last_hash) == (3, entries[-1].hash)
 
 
+def test_entries_are_chained_at_commit_in_commit_order(db: Engine) -> None:
+    first, second = Session(db), Session(db)
+    try:
+        early = record(first, Actor("a"), "test.early")
+        record(second, Actor("b"), "test.late")
+        assert early.seq is None  # nothing taken from the chain before the commit
+        second.commit()
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    assert [(e.seq, e.actor) for e in stored(db)] == [(1, "b"), (2, "a")]
+    assert check(db) == Verification(True, 2)
+
+
+class Undo(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+def _record_then_fail(session: Session, action: str) -> None:
+    record(session, Actor("a"), action)
+    raise Undo
+
+
+def test_a_rolled_back_transaction_leaves_no_entry(db: Engine) -> None:
+    with pytest.raises(Undo), transaction(db) as session:
+        _record_then_fail(session, "test.undone")
+    add_entries(db, 1)
+    assert [e.seq for e in stored(db)] == [1]
+    assert check(db) == Verification(True, 1)
+
+
+def test_a_transaction_reads_its_own_entries(db: Engine) -> None:
+    with transaction(db) as session:
+        record(session, Actor("a"), "test.mine")
+        assert session.scalars(select(AuditEntry.action)).all() == ["test.mine"]
+        record(session, Actor("a"), "test.again")
+        assert verify(session) == Verification(True, 2)
+    assert check(db) == Verification(True, 2)
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_entries(db: Engine) -> None:
+    with transaction(db) as session:
+        record(session, Actor("a"), "test.before")
+        with pytest.raises(Undo), session.begin_nested():
+            _record_then_fail(session, "test.inside")
+        with session.begin_nested():
+            record(session, Actor("a"), "test.kept")
+    assert [e.action for e in stored(db)] == ["test.before", "test.kept"]
+    assert check(db) == Verification(True, 2)
+
+
 def test_record_keeps_unicode_and_what_is_hashed_is_what_is_stored(db: Engine) -> None:
     with transaction(db) as session:
         entry = record(

@@ -1,16 +1,21 @@
 """Test helpers for notifications: a real SMTP server on 127.0.0.1 (aiosmtpd) that records or
-refuses what it is sent, queued e-mails, and SMTP settings switched on for one test."""
+refuses what it is sent, a real HTTP SMS gateway (http.server in a thread) likewise, queued
+e-mails, and SMTP or SMS settings switched on for one test."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import socket
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -122,6 +127,83 @@ def smtp_env(port: int, **extra: str) -> dict[str, str]:
         "IOCVN_SMTP_HOST": "127.0.0.1",
         "IOCVN_SMTP_PORT": str(port),
         "IOCVN_SMTP_FROM": "ioc@langson.gov.vn",
+    } | extra
+
+
+SMS_TOKEN = "gateway-Token-2026"
+
+
+@dataclass(frozen=True)
+class SmsRequest:
+    """One request as the SMS gateway got it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+
+
+@dataclass
+class SmsGateway:
+    """What the test gateway answers (``status``, ``answer``, after ``delay`` seconds) and
+    what it was sent."""
+
+    received: list[SmsRequest] = field(default_factory=list)
+    status: int = 200
+    answer: bytes = b'{"id": "gw-1001", "status": "queued"}'
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _handler(gateway: SmsGateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            gateway.received.append(
+                SmsRequest("POST", self.path, dict(self.headers.items()), json.loads(raw))
+            )
+            time.sleep(gateway.delay)
+            try:
+                self.send_response(gateway.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(gateway.answer)))
+                for name, value in gateway.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(gateway.answer)
+            except OSError:  # the client gave up (a timeout test)
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    return Handler
+
+
+@contextmanager
+def sms_gateway() -> Iterator[tuple[SmsGateway, str]]:
+    """A running HTTP SMS gateway on 127.0.0.1 and its URL."""
+    gateway = SmsGateway()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gateway))
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sms-gateway", daemon=True
+    )
+    thread.start()
+    try:
+        yield gateway, f"http://127.0.0.1:{server.server_address[1]}/api/v1/sms"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def sms_env(url: str, **extra: str) -> dict[str, str]:
+    """The settings that point the SMS notifier at the test gateway."""
+    return {
+        "IOCVN_SMS_URL": url,
+        "IOCVN_SMS_TOKEN": SMS_TOKEN,
+        "IOCVN_SMS_SENDER": "UBND LSON",
     } | extra
 
 

@@ -1,5 +1,5 @@
-"""Fixtures of the notification tests: org units, and a real SMTP server the e-mail notifier
-is configured to use."""
+"""Fixtures of the notification tests: org units, a real SMTP server the e-mail notifier is
+configured to use, and a real HTTP SMS gateway the SMS notifier is configured to use."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.factories.auth import add_units
-from tests.factories.notify import SmtpSink, environment, smtp_env, smtp_server
+from tests.factories.notify import (
+    SmsGateway,
+    SmtpSink,
+    environment,
+    sms_env,
+    sms_gateway,
+    smtp_env,
+    smtp_server,
+)
 
 
 @pytest.fixture
@@ -25,3 +33,10 @@ def smtp() -> Iterator[SmtpSink]:
     """A local SMTP server, with IOCVN_SMTP_* pointing at it for the test."""
     with smtp_server() as (sink, port), environment(**smtp_env(port)):
         yield sink
+
+
+@pytest.fixture
+def gateway() -> Iterator[SmsGateway]:
+    """A local HTTP SMS gateway, with IOCVN_SMS_* pointing at it for the test."""
+    with sms_gateway() as (gateway, url), environment(**sms_env(url)):
+        yield gateway

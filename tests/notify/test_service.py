@@ -10,12 +10,14 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from iocvn.audit.models import AuditEntry
+from iocvn.auth import service as users
 from iocvn.config import get_settings
 from iocvn.core.context import Actor
 from iocvn.core.crypto import decrypt
 from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.notify import delivery, service
 from iocvn.notify.addresses import lookup_hashes, mask
+from tests.factories.auth import ADMIN_ACTOR
 from tests.factories.notify import (
     ADDRESS,
     FakeSms,
@@ -76,3 +78,26 @@ def test_retry_is_audited(session: Session) -> None:
         service.retry(session, OPERATOR, row.id)
     with pytest.raises(NotFound):
         service.retry(session, OPERATOR, "01JDZZZZZZZZZZZZZZZZZZZZZZ")
+
+
+def test_recipients_are_active_accounts_with_an_address_optionally_by_role(units: Session) -> None:
+    for username, role, org, email in (
+        ("dieuhanh", "operator", "20", "dieuhanh@langson.gov.vn"),
+        ("lanhdao", "leader", "20", "lanhdao@langson.gov.vn"),
+        ("khongthu", "operator", "20", ""),
+        ("danghi", "operator", "20", "danghi@langson.gov.vn"),
+        ("phuong", "commune_officer", "05977", "phuong@langson.gov.vn"),
+    ):
+        users.create_user(
+            units, ADMIN_ACTOR, users.NewUser(username, role, org, None, username, email or None)
+        )
+    users.revoke_user(units, ADMIN_ACTOR, users.get_user(units, "danghi"))
+
+    def names(org_codes: list[str], roles: list[str] | None = None) -> list[str]:
+        return [u.username for u in service.recipients(units, org_codes, roles)]
+
+    assert names(["20", "05977"]) == ["phuong", "dieuhanh", "lanhdao"]  # by unit, username
+    assert names(["20"], ["operator"]) == ["dieuhanh"]
+    assert names(["20"], ["leader", "commune_officer"]) == ["lanhdao"]
+    assert service.recipients(units, ["20"], []) == []
+    assert service.recipients(units, []) == []

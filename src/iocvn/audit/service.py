@@ -1,8 +1,14 @@
 """Append to and verify the hash-chained audit log.
 
-Appends are serialised by updating the single ``audit_head`` row first: PostgreSQL holds its
-row lock and SQLite its write lock until the transaction ends, so two writers never chain
-onto the same tip. Callers own the transaction; this module only flushes.
+``record`` keeps the entry with the session, and the entries of a transaction are chained
+when it commits (or earlier, when the transaction itself reads the log). Chaining updates
+the single ``audit_head`` row first: PostgreSQL holds its row lock and SQLite its write lock
+until the transaction ends, so two writers never chain onto the same tip. Taking that lock at
+commit rather than at the first ``record`` means it is held for one round trip, not for the
+whole request: concurrent writers queue only for the append, and a request never holds the
+chain while it waits for a thread or a connection. The log's order is therefore the order in
+which changes became durable; ``at`` is when each change was made. Callers own the
+transaction; this module only flushes.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, event, func, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm.util import identity_key
 
 from iocvn.audit.models import AuditEntry, AuditHead
 from iocvn.core.context import Actor
@@ -72,18 +79,9 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction and return it."""
-    # Take the lock before reading the tip (see module docstring).
-    locked = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq)
-    )
-    if locked.rowcount == 0:  # type: ignore[attr-defined]
-        _head(session)
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
-    ).scalar_one()
+    """Record one entry in the caller's transaction; it is chained when the transaction
+    commits (``seq`` and ``hash`` are set then) and discarded if it rolls back."""
     entry = AuditEntry(
-        seq=head.last_seq + 1,
         id=new_id(),
         at=utcnow(),
         actor=actor.name,
@@ -95,14 +93,83 @@ def record(
         after=_jsonable(after),
         request_id=actor.request_id,
         ip=actor.ip,
-        prev_hash=head.last_hash,
     )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    head.last_seq = entry.seq
-    head.last_hash = entry.hash
-    session.flush()
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+def append_pending(session: Session) -> int:
+    """Chain the entries recorded in this transaction now (commit does it by itself)."""
+    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return 0
+    session.flush()  # the transaction's other rows first: the chain is locked for its own
+    # Lock the tip and read it in one round trip (see module docstring).
+    head = cast("Table", AuditHead.__table__)
+    row = session.execute(
+        update(head)
+        .where(head.c.id == 1)
+        .values(last_seq=head.c.last_seq)
+        .returning(head.c.last_seq, head.c.last_hash)
+    ).first()
+    seq, prev = (row[0], row[1]) if row is not None else (_head(session).last_seq, GENESIS)
+    for entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.hash = prev = entry_hash(entry)
+    session.add_all(pending)
+    session.execute(update(head).where(head.c.id == 1).values(last_seq=seq, last_hash=prev))
+    session.flush()
+    held = session.identity_map.get(identity_key(AuditHead, 1))
+    if held is not None:  # an ORM copy of the head loaded earlier is now out of date
+        session.expire(held)
+    return len(pending)
+
+
+_PENDING = "iocvn.audit.pending"
+_MARKS = "iocvn.audit.savepoints"
+_AUDIT_TABLES = frozenset({AuditEntry.__table__, AuditHead.__table__})
+
+
+@event.listens_for(Session, "before_commit")
+def _append_on_commit(session: Session) -> None:
+    append_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_on_rollback(session: Session, previous: SessionTransaction) -> None:
+    # A rolled-back SAVEPOINT drops what was recorded inside it; a rollback drops everything.
+    mark = session.info.get(_MARKS, {}).get(previous) if previous.nested else None
+    if mark is None:
+        session.info.pop(_PENDING, None)
+    elif _PENDING in session.info:
+        del session.info[_PENDING][mark:]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_savepoints(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended
+        session.info.pop(_MARKS, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _append_before_reading_log(state: ORMExecuteState) -> None:
+    # A transaction that reads the log sees its own entries, as it would any other row.
+    if not state.session.info.get(_PENDING) or not state.is_select:
+        return
+    statement = state.statement
+    froms = statement.get_final_froms() if isinstance(statement, Select) else []
+    if any(f in _AUDIT_TABLES for f in froms) or any(
+        m.local_table in _AUDIT_TABLES for m in state.all_mappers
+    ):
+        append_pending(state.session)
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -174,6 +241,7 @@ def _entries(session: Session, upto: int, batch: int = 2000) -> Iterator[AuditEn
 
 def verify(session: Session) -> Verification:
     """Recompute every hash; report the first entry that was changed, removed or inserted."""
+    append_pending(session)
     tip = _tip(session)
     if tip is None:
         has_entries = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()

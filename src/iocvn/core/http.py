@@ -6,12 +6,16 @@ before the response is sent, and rolled back if anything raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from typing import Annotated, Any, Protocol
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from iocvn.core.context import Actor
 from iocvn.core.errors import Forbidden, Unauthenticated
@@ -34,22 +38,70 @@ def begin_writing(session: Session) -> None:
         driver.execute("BEGIN IMMEDIATE")
 
 
-def _db(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessions
-    session = factory()
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        begin_writing(session)
+class _Slots:
+    """How many requests may hold a database session at once, and on SQLite how many may
+    write: waiting for a slot is asynchronous, so it never occupies a worker thread.
+
+    Without it, under load every worker thread can end up blocked waiting for a pooled
+    connection (or, on SQLite, for the write lock) while the requests that hold them wait for
+    a thread to finish in — the server stalls until the pool's time-out. With at most as many
+    sessions as connections, and one SQLite writer at a time, a thread that runs database
+    work always gets its connection and lock, and the work it waits for can always finish.
+    """
+
+    def __init__(self, sessions: int, writers: int | None) -> None:
+        self.sessions, self.writers = sessions, writers
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._read = self._write = asyncio.Semaphore(1)
+
+    def for_request(self, writing: bool) -> tuple[asyncio.Semaphore, ...]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # semaphores belong to one event loop (tests run several)
+            self._loop = loop
+            self._read = asyncio.Semaphore(self.sessions)
+            self._write = asyncio.Semaphore(self.writers or self.sessions)
+        if writing and self.writers:
+            return (self._write, self._read)
+        return (self._read,)
+
+
+def configure_sessions(
+    state: Any, sessions: sessionmaker[Session], capacity: int, *, single_writer: bool
+) -> None:
+    """Give the app its session factory and the slots of ``_Slots`` (called by the app)."""
+    state.sessions = sessions
+    state.db_slots = _Slots(capacity, 1 if single_writer else None)
+
+
+def _finish(session: Session, commit: bool) -> None:
     try:
-        yield session
-        session.commit()
-    except BaseException:
+        if commit:
+            session.commit()
+            return
         # Error pages are rendered after this and read the caller's rows (user, web session):
         # detach them with their loaded state, or the rollback would expire them for good.
         session.expunge_all()
         session.rollback()
-        raise
     finally:
         session.close()
+
+
+async def _db(request: Request) -> AsyncIterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    async with AsyncExitStack() as slots:
+        for slot in request.app.state.db_slots.for_request(writing):
+            await slots.enter_async_context(slot)
+        session = factory()
+        try:
+            if writing:
+                await run_in_threadpool(begin_writing, session)
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # roll back even when the client went away
+                await run_in_threadpool(_finish, session, False)
+            raise
+        await run_in_threadpool(_finish, session, True)
 
 
 DbSession = Annotated[Session, Depends(_db, scope="function")]

@@ -98,9 +98,9 @@ def save_category(
         raise Invalid("invalid_category", details={"field": "code"}, reason="code")
     row = session.get(FeedbackCategory, code)
     before = _snapshot(row) if row else None
+    if (row is None or edit.name_vi is not None) and not (edit.name_vi or "").strip():
+        raise Invalid("invalid_category", details={"field": "name_vi"}, reason="name_vi")
     if row is None:
-        if not edit.name_vi:
-            raise Invalid("invalid_category", details={"field": "name_vi"}, reason="name_vi")
         row = FeedbackCategory(code=code, name_vi=edit.name_vi)
         session.add(row)
     if edit.parent_code is not None:

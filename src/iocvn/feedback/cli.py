@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from iocvn.config import get_settings
 from iocvn.core.clitools import cli_actor, fail
@@ -22,8 +21,6 @@ from iocvn.core.i18n import register
 from iocvn.core.timeutil import parse_day, to_local, utcnow
 from iocvn.db import transaction
 from iocvn.feedback import catalogue, clock, jobs, routing, stats, suggest
-from iocvn.feedback.calendar import default_holidays
-from iocvn.feedback.models import CalendarDay
 from iocvn.org.geo import installed_province
 
 app = typer.Typer(
@@ -98,26 +95,11 @@ def erase_personal_data(
 @calendar_app.command("show")
 def calendar_show(year: Annotated[int, typer.Argument(min=2000, max=2100)]) -> None:
     """The year's days off and worked weekend days: the defaults with the province's edits."""
-    defaults = default_holidays(year)
     with transaction() as session:
-        edits = {
-            d.day: (d.kind, d.name)
-            for d in session.execute(
-                select(CalendarDay).where(
-                    CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
-                )
-            ).scalars()
-        }
-    rows: dict[date, tuple[str, str, str]] = {}
-    for day, name in defaults.days_off.items():
-        rows[day] = ("holiday", name, "mặc định / default")
-    for day, name in defaults.compensatory_days.items():
-        rows[day] = ("workday", name, "mặc định / default")
-    for day, (kind, name) in edits.items():
-        rows[day] = (kind, name, "tỉnh / province")
-    for day in sorted(rows):
-        kind, name, source = rows[day]
-        typer.echo(f"{day:%d/%m/%Y}\t{kind}\t{name}\t{source}")
+        days = clock.year_days(session, year)
+    for d in days:
+        source = "tỉnh / province" if d.edited else "mặc định / default"
+        typer.echo(f"{d.day:%d/%m/%Y}\t{d.kind}\t{d.name}\t{source}")
 
 
 @calendar_app.command("set")

@@ -13,6 +13,7 @@ worked — a weekend day (làm bù) or a default holiday the government moved.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
@@ -210,6 +211,35 @@ def set_days(
     )  # fmt: skip
     invalidate()
     return len(days)
+
+
+def year_edits(session: Session, year: int) -> dict[date, tuple[str, str]]:
+    """The province's edits of ``year``: day → (kind, name), in date order."""
+    rows = session.execute(
+        select(CalendarDay)
+        .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        .order_by(CalendarDay.day)
+    ).scalars()
+    return {d.day: (d.kind, d.name) for d in rows}
+
+
+@dataclass(frozen=True)
+class YearDay:
+    """A day of the year that differs from the usual week, and whether the province set it."""
+
+    day: date
+    kind: str  # holiday (nghỉ) or workday (làm việc, làm bù)
+    name: str
+    edited: bool  # the province's edit; else the default (calendar.default_holidays)
+
+
+def year_days(session: Session, year: int) -> list[YearDay]:
+    """The year's days off and worked days: the defaults with the province's edits over them."""
+    defaults = cal.default_holidays(year)
+    rows = {d: YearDay(d, "holiday", n, False) for d, n in defaults.days_off.items()}
+    rows |= {d: YearDay(d, "workday", n, False) for d, n in defaults.compensatory_days.items()}
+    rows |= {d: YearDay(d, k, n, True) for d, (k, n) in year_edits(session, year).items()}
+    return [rows[d] for d in sorted(rows)]
 
 
 def working_hours_between(session: Session, a: datetime, b: datetime) -> timedelta:

@@ -1,5 +1,6 @@
-"""Background work on cases: escalation when deadlines pass, closing resolved cases the
-reporter never answered, and erasing personal data after the retention period.
+"""Background work on cases: escalation when deadlines pass (with e-mails to the people who
+must act), closing resolved cases the reporter never answered, and erasing personal data
+after the retention period.
 
 Each function takes the time as ``now``, writes its changes in the caller's transaction and
 audits them as the system; ``iocvn feedback run-jobs`` and the server's loop call them.
@@ -10,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from iocvn.audit import service as audit
 from iocvn.core.context import Actor
-from iocvn.feedback import clock
+from iocvn.feedback import clock, escalation
 from iocvn.feedback.models import OPEN_STATUSES, Feedback, FeedbackEvent
 
 SYSTEM = Actor.system("feedback-jobs")
@@ -33,7 +35,13 @@ class JobReport:
 
 
 def escalate(session: Session, now: datetime) -> int:
-    """Raise the escalation level (unit → IOC → leadership) of open cases past deadline."""
+    """Raise the escalation level (unit → IOC → leadership) of open cases past deadline, and
+    queue the e-mails to the people who must act (:mod:`.escalation`).
+
+    A level is announced once: only a case whose level rises is touched, and the rise is a
+    conditional update, so two runs at once (the server's loop and ``run-jobs``) cannot both
+    announce it.
+    """
     stmt = select(Feedback).where(
         Feedback.status.in_(OPEN_STATUSES), Feedback.deadline_at < now,
         Feedback.escalation != "leadership",
@@ -45,13 +53,23 @@ def escalate(session: Session, now: datetime) -> int:
         level = clock.state(session, case, now, known_pauses=paused.get(case.id, [])).escalation
         if _LEVELS.index(level) <= _LEVELS.index(case.escalation):
             continue
-        before, case.escalation = case.escalation, level
+        before = case.escalation
+        raised = session.execute(
+            update(Feedback)
+            .where(Feedback.id == case.id, Feedback.escalation == before)
+            .values(escalation=level)
+            .execution_options(synchronize_session=False)
+        )
+        if raised.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # another run got there first and announced it
+        set_committed_value(case, "escalation", level)
         session.add(FeedbackEvent(feedback_id=case.id, at=now, kind="escalated",
                                   actor=SYSTEM.name, org_code=case.org_code, public=False,
                                   data={"from": before, "to": level}))  # fmt: skip
         audit.record(session, SYSTEM, "feedback.escalate", target_type="feedback",
                      target_id=case.id, before={"escalation": before},
                      after={"escalation": level, "code": case.code})  # fmt: skip
+        escalation.queue_notices(session, case, before, level, now)
         changed += 1
     session.flush()
     return changed

@@ -133,7 +133,7 @@ def _note(text: str | None, error: str | None = None) -> str:
 
 
 def notify_reporters(
-    session: Session, settings: Settings, case: Feedback, text: str, base_url: str = ""
+    session: Session, settings: Settings, case: Feedback, text: str, base_url: str | None = None
 ) -> int:
     """Queue an update for the case's reporter and the reporters of cases merged into it."""
     merged = session.execute(select(Feedback).where(Feedback.duplicate_of == case.id)).scalars()
@@ -147,7 +147,7 @@ def notify_reporters(
         if channel is None or sealed is None or field is None:
             continue
         status = t(f"fb.status.{case.status}")
-        url = f"{base_url.rstrip('/')}/phan-anh/{each.code}"
+        url = f"{(base_url or settings.public_url).rstrip('/')}/phan-anh/{each.code}"
         notify.enqueue(
             session, channel, pii.open_sealed(sealed, settings.data_keys, field),
             t("fb.notify.subject", code=each.code, status=status),

@@ -2,9 +2,9 @@
 
 A plugin is a module or object with ``@hookimpl`` functions, registered under the entry-point
 group ``iocvn.plugins`` (``[project.entry-points."iocvn.plugins"] zalo = "iocvn_zalo"``). The
-built-in SMTP e-mail notifier (``iocvn.notify.email``) uses the same hook. This module holds
-only the contract — markers, the hook specification and the types a plugin sees — so that a
-plugin imports it without pulling in the rest of iocvn.
+built-in notifiers (SMTP e-mail, ``iocvn.notify.email``; HTTP SMS gateway, ``iocvn.notify.sms``)
+use the same hook. This module holds only the contract — markers, the hook specification and
+the types a plugin sees — so that a plugin imports it without pulling in the rest of iocvn.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import cast
 import pluggy
 
 from iocvn.config import Settings
-from iocvn.notify import email
+from iocvn.notify import email, sms
 from iocvn.notify.hooks import ENTRY_POINT_GROUP, PROJECT, Notifier, NotifySpec
 
 log = logging.getLogger("iocvn.notify")
@@ -24,10 +24,12 @@ log = logging.getLogger("iocvn.notify")
 
 @lru_cache(maxsize=1)
 def plugin_manager() -> pluggy.PluginManager:
-    """The process-wide manager: the built-in e-mail notifier first, then installed plugins."""
+    """The process-wide manager: the built-in notifiers (SMTP e-mail, HTTP SMS gateway)
+    first, then installed plugins."""
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(NotifySpec)
     manager.register(email, name="iocvn.notify.email")
+    manager.register(sms, name="iocvn.notify.sms")
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if manager.get_plugin(entry.name) is not None:
             continue

@@ -84,9 +84,14 @@ def enqueue(
     return row
 
 
-def recipients(session: Session, org_codes: Sequence[str]) -> list[User]:
-    """Active accounts of these units that have an e-mail address, by unit then username."""
-    if not org_codes:
+def recipients(
+    session: Session, org_codes: Sequence[str], roles: Sequence[str] | None = None
+) -> list[User]:
+    """Active accounts of these units that have an e-mail address, by unit then username.
+
+    ``roles``: only accounts with one of these roles (``None``: any role).
+    """
+    if not org_codes or (roles is not None and not roles):
         return []
     stmt = (
         select(User)
@@ -98,6 +103,8 @@ def recipients(session: Session, org_codes: Sequence[str]) -> list[User]:
         )
         .order_by(User.org_code, User.username)
     )
+    if roles is not None:
+        stmt = stmt.where(User.role.in_(list(roles)))
     return list(session.execute(stmt).scalars())
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iocvn.core import i18n
@@ -62,63 +61,85 @@ class Metrics:
         )
 
 
-def security_headers(response: Response, csp: str) -> None:
-    """Headers every response carries (no framing, no sniffing, same-origin assets only)."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy", csp)
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
 
 
-def make_context_middleware(
-    metrics: Metrics, csp: str, route_paths: dict[int, str]
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """The ``http`` middleware: id, language, log line, metrics, headers.
+class RequestContext:
+    """ASGI middleware: request id, language, JSON log line, metrics, security headers.
 
-    ``route_paths`` maps a route object to its full path template (with the include prefix),
-    so metrics are labelled ``/api/v1/org-units/{code}`` and never by raw URL.
+    Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``, which runs every request
+    through an extra task and a re-streamed body. ``route_paths`` maps a route object to its
+    full path template (with the include prefix), so metrics are labelled
+    ``/api/v1/org-units/{code}`` and never by raw URL.
     """
 
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, csp: str, route_paths: dict[int, str]
+    ) -> None:
+        self.app, self.metrics, self.route_paths = app, metrics, route_paths
+        self.headers = [*SECURITY_HEADERS, ("Content-Security-Policy", csp)]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
         rid = incoming if SAFE_ID.match(incoming) else new_id()
-        token = REQUEST_ID.set(rid)
-        request.state.request_id = rid
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
         # Pages are Vietnamese unless the user switched (many officials' browsers say en-US);
         # the API follows Accept-Language for other systems.
-        accept = (
-            request.headers.get("accept-language") if request.url.path.startswith("/api/") else None
+        path: str = scope["path"]
+        accept = headers.get("accept-language") if path.startswith("/api/") else None
+        state["lang"] = i18n.negotiate(
+            accept, cookie_parser(headers.get("cookie", "")).get(LANG_COOKIE)
         )
-        request.state.lang = i18n.negotiate(accept, request.cookies.get(LANG_COOKIE))
+        status = 500  # unless a response starts (an unhandled error becomes a 500 outside)
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                out = MutableHeaders(scope=message)
+                out["X-Request-ID"] = rid
+                for name, value in self.headers:
+                    out.setdefault(name, value)
+            await send(message)
+
+        token = REQUEST_ID.set(rid)
         start = time.perf_counter()
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         finally:
             REQUEST_ID.reset(token)
-        elapsed = time.perf_counter() - start
-        route = request.scope.get("route")
-        template = route_paths.get(id(route)) or getattr(route, "path", None) or "unmatched"
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(elapsed)
-        response.headers["X-Request-ID"] = rid
-        security_headers(response, csp)
+            self._observe(scope, rid, status, time.perf_counter() - start)
+
+    def _observe(self, scope: Scope, rid: str, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        template = self.route_paths.get(id(route)) or getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        self.metrics.requests.labels(method, template, str(status)).inc()
+        self.metrics.latency.labels(method, template).observe(elapsed)
+        if not log.isEnabledFor(logging.INFO):
+            return
+        client = scope.get("client")
         log.info(
             "request",
             extra={
                 "request_id": rid,
-                "method": request.method,
-                "path": request.url.path,
+                "method": method,
+                "path": scope["path"],
                 "route": template,
-                "status": response.status_code,
+                "status": status,
                 "duration_ms": round(elapsed * 1000, 2),
-                "client": request.client.host if request.client else "",
+                "client": client[0] if client else "",
             },
         )
-        return response
-
-    return middleware
 
 
 class BodyGuard:
