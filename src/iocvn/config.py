@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         default=False, description="Label the installation as a demo (set by `iocvn demo`)."
     )
     log_level: str = Field(default="INFO", description="Logging level (JSON logs on stderr).")
+    db_writers: int = Field(
+        default=4,
+        ge=1,
+        description="Requests of one server process that may write to PostgreSQL at once (the "
+        "others wait their turn without holding a thread); SQLite always has one.",
+    )
     pg_dump: str = Field(default="pg_dump", description="pg_dump executable for backups.")
     pg_restore: str = Field(default="pg_restore", description="pg_restore executable.")
     feedback_per_hour: int = Field(

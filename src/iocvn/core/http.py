@@ -39,18 +39,21 @@ def begin_writing(session: Session) -> None:
 
 
 class _Slots:
-    """How many requests may hold a database session at once, and on SQLite how many may
-    write: waiting for a slot is asynchronous, so it never occupies a worker thread.
+    """How many requests of a process may hold a database session at once, and how many of
+    them may write; waiting for a slot is asynchronous, so it never occupies a worker thread.
 
-    Without it, under load every worker thread can end up blocked waiting for a pooled
+    Without a bound, under load every worker thread can end up blocked waiting for a pooled
     connection (or, on SQLite, for the write lock) while the requests that hold them wait for
     a thread to finish in — the server stalls until the pool's time-out. With at most as many
-    sessions as connections, and one SQLite writer at a time, a thread that runs database
-    work always gets its connection and lock, and the work it waits for can always finish.
+    sessions as connections, a thread that runs database work always gets its connection.
+    Writers are bounded tighter: on SQLite one at a time (it has one write lock); on
+    PostgreSQL a few, because every writer queues for the audit chain at commit, and a commit
+    holding the chain must get the GIL back quickly after each round trip — more writing
+    threads in one process only lengthen that queue (measured in docs/performance.md).
     """
 
-    def __init__(self, sessions: int, writers: int | None) -> None:
-        self.sessions, self.writers = sessions, writers
+    def __init__(self, sessions: int, writers: int) -> None:
+        self.sessions, self.writers = sessions, max(1, min(writers, sessions))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._read = self._write = asyncio.Semaphore(1)
 
@@ -59,18 +62,16 @@ class _Slots:
         if self._loop is not loop:  # semaphores belong to one event loop (tests run several)
             self._loop = loop
             self._read = asyncio.Semaphore(self.sessions)
-            self._write = asyncio.Semaphore(self.writers or self.sessions)
-        if writing and self.writers:
-            return (self._write, self._read)
-        return (self._read,)
+            self._write = asyncio.Semaphore(self.writers)
+        return (self._write, self._read) if writing else (self._read,)
 
 
 def configure_sessions(
-    state: Any, sessions: sessionmaker[Session], capacity: int, *, single_writer: bool
+    state: Any, sessions: sessionmaker[Session], capacity: int, *, writers: int
 ) -> None:
-    """Give the app its session factory and the slots of ``_Slots`` (called by the app)."""
+    """Give the app its session factory and its slots (see ``_Slots``; called by the app)."""
     state.sessions = sessions
-    state.db_slots = _Slots(capacity, 1 if single_writer else None)
+    state.db_slots = _Slots(capacity, writers)
 
 
 def _finish(session: Session, commit: bool) -> None:

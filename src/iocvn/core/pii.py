@@ -103,7 +103,8 @@ def normalise_phone(raw: str) -> str:
     Other numbers keep their digits (with a leading ``+`` when given one)."""
     text = raw.strip()
     digits = _NOT_DIGIT.sub("", text)
-    if text.startswith("+84") or (digits.startswith("84") and len(digits) == 11):
+    international = text.startswith("+") and digits.startswith("84") and len(digits) > 2
+    if international or (digits.startswith("84") and len(digits) == 11):
         return "0" + digits[2:]
     if text.startswith("+"):
         return "+" + digits
