@@ -133,7 +133,9 @@ class _Connections:
             writer.close()
 
 
-async def _load(port: int, headers: dict[str, str], points: list[tuple[float, float]]) -> dict[str, object]:
+async def _load(
+    port: int, headers: dict[str, str], points: list[tuple[float, float]]
+) -> dict[str, object]:
     total = int(RATE * SECONDS)
     latencies: list[float] = []
     errors: dict[str, int] = {}
