@@ -53,6 +53,10 @@ PUBLIC = {
     ("GET", "/phan-anh/{code}"),
     ("POST", "/phan-anh/{code}"),
     ("POST", "/phan-anh/{code}/xac-nhan"),
+    # Published public warnings in CAP 1.2 and their Atom feed (issue #5): anyone may read
+    # them (tests/alerts/test_warnings_api.py)
+    ("GET", "/cap/alerts.atom"),
+    ("GET", "/cap/alerts/{identifier}.xml"),
 }
 # Sample values for path parameters: they exist in the data each test creates.
 SAMPLES = {"username": "target", "code": "05977", "token_id": "{token_id}", "action": "lock"}

@@ -14,6 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iocvn import __version__
+from iocvn.alerts import api_warnings as warnings_api
+from iocvn.alerts import cap_routes
+from iocvn.alerts import pages_warnings as warnings_pages
 from iocvn.audit import api as audit_api
 from iocvn.audit import pages as audit_pages
 from iocvn.auth import api as auth_api
@@ -44,6 +47,8 @@ from iocvn.notify import api as notify_api
 from iocvn.notify import pages as notify_pages
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
+from iocvn.sensors import api as sensors_api
+from iocvn.sensors import ingest as sensor_ingest
 from iocvn.web import errors, ops
 from iocvn.web import pages as web_pages
 from iocvn.web.middleware import BodyGuard, Metrics, RequestContext
@@ -78,7 +83,10 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(feedback_stats_api.router, "/api/v1"),  # before /feedback/{key}
     Mount(feedback_api.router, "/api/v1"),
     Mount(feedback_admin_api.router, "/api/v1"),
+    Mount(sensors_api.router, "/api/v1"),
+    Mount(warnings_api.router, "/api/v1"),
     Mount(open311.router, "/open311/v2"),  # public GETs; POST checks its api_key itself
+    Mount(cap_routes.router),  # public CAP 1.2 messages and their Atom feed, no login
     Mount(web_pages.router, in_schema=False),
     Mount(auth_pages.router, in_schema=False),
     Mount(feedback_public_pages.router, in_schema=False),  # citizens, no login; first /phan-anh
@@ -92,6 +100,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(feedback_stats_pages.router, in_schema=False),  # before /feedback/{code}
     Mount(feedback_admin_pages.router, in_schema=False),  # before /feedback/{code}/{action}
     Mount(feedback_pages.router, in_schema=False),  # after any fixed /feedback/... pages
+    Mount(warnings_pages.router, in_schema=False),
 )
 
 
@@ -136,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )  # fmt: skip
     app.state.settings = settings
     app.state.metrics = Metrics()
+    for collector in sensor_ingest.COLLECTORS:  # ingestion counters (every channel)
+        app.state.metrics.registry.register(collector)
     app.state.nav = NAV
     indicator_feeds.subscribe()  # event listeners (core.events)
 

@@ -41,6 +41,9 @@ from iocvn.org import cli as org_cli
 from iocvn.org import service as org
 from iocvn.org.models import OrgUnit
 from iocvn.org.official import fold
+from iocvn.sensors import cli as sensors_cli
+from iocvn.sensors import demo as sensors_demo
+from iocvn.sensors import maintenance as sensors_maintenance
 
 app = typer.Typer(
     help="iocvn — Trung tâm giám sát, điều hành thông minh (IOC) của tỉnh.",
@@ -54,6 +57,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(feedback_cli.app, name="feedback")
+app.add_typer(sensors_cli.app, name="sensors")
 
 DEMO_PROVINCE = "20"  # Lạng Sơn
 DEMO_LOGINS = Path(".iocvn-demo-logins")
@@ -218,6 +222,17 @@ def _demo_feedback(province: str) -> None:
         )
 
 
+def _demo_sensors(province: str) -> None:
+    """Demo devices at real places of the province, with a day of demo readings, once."""
+    with transaction() as session:
+        loaded = sensors_demo.load(session, cli_actor(), province, utcnow())
+    if loaded.devices:
+        typer.echo(
+            f"✓ Thiết bị cảm biến demo / demo sensors: {loaded.devices}, "
+            f"{loaded.readings} số đo / readings (24 h)"
+        )
+
+
 @app.command()
 def demo(
     province: Annotated[str, typer.Option(help="Official province code")] = DEMO_PROVINCE,
@@ -245,6 +260,7 @@ def demo(
     logins = _demo_logins(*commune)
     _demo_figures(province)
     _demo_feedback(province)
+    _demo_sensors(province)
     settings = get_settings()
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo("")
@@ -282,9 +298,13 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     sessions = session_factory(engine_for(settings.database_url))
     deliverer = notify_worker.start_loop(sessions, settings.notify_interval_seconds)
     # Feedback escalation, auto-close and erasure of expired personal data every 5 minutes.
-    feedback_jobs = feedback_worker.JobsLoop(
+    feedback_jobs = feedback_worker.jobs_loop(
         sessions, 300, settings.feedback_retention_days
     ).start()
+    # Sensor readings: partitions ahead (PostgreSQL) and retention, at start and hourly.
+    sensor_upkeep = sensors_maintenance.maintenance_loop(sessions).start()
+    # Sensor readings over MQTT (IOCVN_MQTT_URL), acknowledged once stored.
+    consumer = sensors_cli.start_consumer(settings) if settings.mqtt_url else None
     try:
         uvicorn.run(
             create_app(settings),
@@ -295,6 +315,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
             access_log=False,
         )
     finally:
+        if consumer is not None:
+            consumer.stop()
+        sensor_upkeep.stop()
         feedback_jobs.stop()
         if deliverer is not None:
             deliverer.stop()

@@ -108,6 +108,28 @@ class Settings(BaseSettings):
     sms_sender: str = Field(
         default="", description="Sender name of SMS (the registered brandname), sent as `from`."
     )
+    mqtt_url: str = Field(
+        default="",
+        description="MQTT broker of sensor readings (mqtt://user:password@host:1883); empty: "
+        "`iocvn serve` does not subscribe (HTTP ingestion still works).",
+    )
+    mqtt_client_id: str = Field(
+        default="iocvn-ingest",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="MQTT client id of this server's consumer: stable, so the broker keeps "
+        "its session (unacknowledged readings) across restarts; one per server node.",
+    )
+    mqtt_topic_prefix: str = Field(
+        default="iocvn",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="First level of the readings topics <prefix>/<device>/readings.",
+    )
+    mqtt_group: str = Field(
+        default="iocvn",
+        pattern=r"^[A-Za-z0-9._-]{0,64}$",
+        description="Shared-subscription group of the consumers (each message goes to one of "
+        "them); empty: a plain subscription.",
+    )
     sms_timeout_s: float = Field(
         default=10.0, gt=0, description="Seconds to wait for the SMS gateway's answer."
     )
@@ -115,6 +137,18 @@ class Settings(BaseSettings):
         default=15,
         description="How often `iocvn serve` delivers due notifications (seconds); 0: never "
         "(run `iocvn notify deliver` instead).",
+    )
+    cap_sender: str = Field(
+        default="",
+        pattern=r"^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)?$",
+        description="CAP `sender` of public warnings (ioc@langson.gov.vn); its domain starts "
+        "every message identifier. Empty: ioc@<province>.gov.vn from the province's name.",
+    )
+    cap_sender_name: str = Field(
+        default="",
+        max_length=200,
+        description="CAP `senderName` of public warnings and the Atom feed's author. Empty: "
+        "Trung tâm Điều hành thông minh <province>.",
     )
 
     @property

@@ -76,5 +76,52 @@ register(
             "Bản tin không hợp lệ theo lược đồ OASIS CAP 1.2, xem chi tiết.",
             "The message is not valid against the OASIS CAP 1.2 schema; see details.",
         ),
+        # Public warnings on the database (alerts.warnings, the API and the pages)
+        "error.warning_not_found": (
+            "Không tìm thấy cảnh báo.",
+            "No such warning.",
+        ),
+        "error.warning_not_draft": (
+            "Cảnh báo không còn là bản nháp (trạng thái: {state}); bản tin đã phát hành không "
+            "sửa được, hãy phát hành tin cập nhật hoặc tin hủy.",
+            "The warning is no longer a draft (state: {state}); a published message never "
+            "changes: publish an Update or a Cancel instead.",
+        ),
+        "error.warning_four_eyes": (
+            "Nguyên tắc bốn mắt: người soạn hoặc sửa bản nháp không được tự phát hành; cần lãnh "
+            "đạo hoặc một điều hành viên khác phê duyệt.",
+            "Four eyes: whoever drafted or edited a warning cannot publish it; a leader or "
+            "another operator must approve it.",
+        ),
+        "error.warning_not_published": (
+            "Chỉ cập nhật hoặc hủy được cảnh báo đang hiệu lực (trạng thái: {state}).",
+            "Only a warning in force can be updated or cancelled (state: {state}).",
+        ),
+        "error.warning_chain_ended": (
+            "Cảnh báo này đã bị hủy hoặc chưa phát hành; không thể phát hành thêm tin cho nó.",
+            "This warning was cancelled or never published; no further message can follow it.",
+        ),
+        "error.warning_status_change": (
+            "Tin cập nhật giữ nguyên loại bản tin của cảnh báo ({current}); diễn tập không thể "
+            "thành cảnh báo thật và ngược lại.",
+            "An update keeps the warning's status ({current}): an exercise cannot become a "
+            "real warning, nor the other way round.",
+        ),
+        "error.warning_unknown_field": (
+            "Trường không có trong cảnh báo: {field}.",
+            "Not a field of a warning: {field}.",
+        ),
+        "error.warning_cancel_fields": (
+            "Tin hủy chỉ nhận tiêu đề, mô tả, hướng dẫn và bản tiếng Anh.",
+            "A Cancel takes only a headline, description, instruction and English block.",
+        ),
+        "error.warning_form_datetime": (
+            "{field}: nhập theo dạng dd/mm/yyyy HH:MM (giờ Việt Nam).",
+            "{field}: enter dd/mm/yyyy HH:MM (Vietnam time).",
+        ),
+        "error.warning_form_geojson": (
+            "Đa giác phải là GeoJSON hợp lệ (Polygon, MultiPolygon hoặc Feature).",
+            "The polygon must be valid GeoJSON (Polygon, MultiPolygon or Feature).",
+        ),
     }
 )

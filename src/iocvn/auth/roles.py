@@ -58,6 +58,17 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "feedback.reveal": frozenset({"operator"}),
     "feedback.admin": frozenset({"operator", "admin"}),  # categories, routing, calendar, model
     "feedback.stats": frozenset({"operator", "leader", "agency_officer", "commune_officer"}),
+    # Sensors (issue #5): everyone on the staff reads devices and readings (in their scope);
+    # operators manage devices and rules; integrations and operators post readings with a
+    # staff token (devices post with their own key).
+    "sensor.read": ALL,
+    "sensor.write": frozenset({"operator", "admin"}),
+    "sensor.ingest": frozenset({"integration", "operator"}),
+    # Public warnings in CAP 1.2 (issue #5): operators draft; a leader, or an operator other
+    # than whoever drafted or edited it, publishes (four eyes, checked in alerts.warnings).
+    "warning.read": ALL,
+    "warning.draft": frozenset({"operator"}),
+    "warning.publish": frozenset({"leader", "operator"}),
     # Notifications (R17): the operators' view of deliveries, and sending failed ones again.
     "notification.read": frozenset({"admin", "operator"}),
     "notification.retry": frozenset({"admin", "operator"}),

@@ -1,5 +1,6 @@
 """Every domain's tables, gathered for Alembic and for tests."""
 
+from iocvn.alerts import models as alert_models
 from iocvn.audit import models as audit_models
 from iocvn.auth import models as auth_models
 from iocvn.core.models import Base
@@ -7,9 +8,11 @@ from iocvn.feedback import models as feedback_models
 from iocvn.indicators import models as indicator_models
 from iocvn.notify import models as notify_models
 from iocvn.org import models as org_models
+from iocvn.sensors import models as sensor_models
 
 metadata = Base.metadata
 __all__ = [
+    "alert_models",
     "audit_models",
     "auth_models",
     "feedback_models",
@@ -17,4 +20,5 @@ __all__ = [
     "metadata",
     "notify_models",
     "org_models",
+    "sensor_models",
 ]

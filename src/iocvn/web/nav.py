@@ -21,6 +21,7 @@ NAV: list[NavItem] = [
     NavItem("/feedback/ban-do", "fb.map", "feedback.read"),
     NavItem("/feedback/stats", "nav.feedback_stats", "feedback.stats"),
     NavItem("/feedback/admin", "nav.feedback_admin", "feedback.admin"),
+    NavItem("/alerts/warnings", "nav.warnings", "warning.read"),
     NavItem("/indicators/entry", "nav.entry", "data.enter"),
     NavItem("/indicators/approvals", "nav.approvals", "data.approve"),
     NavItem("/indicators", "nav.indicators", "indicator.read"),

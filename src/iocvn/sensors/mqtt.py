@@ -1,0 +1,274 @@
+"""MQTT ingestion (R22): readings published to the broker in ``IOCVN_MQTT_URL``, stored by the
+same :func:`iocvn.sensors.ingest.ingest` as HTTP, acknowledged only once committed.
+
+Two topic conventions, QoS 1:
+
+- ``<prefix>/<device>/readings`` with ``{"ts": ISO-8601, "values": {quantity: number}}`` or
+  an array of such. Who may publish is the broker's business (its users and ACLs).
+- FIWARE IoT Agent JSON: ``/json/<apikey>/<device>/attrs`` with flat attributes
+  ``{"currentLevel": 2.3, "TimeInstant"?: ISO-8601}`` or an array of such (no
+  ``TimeInstant``: the time of reception). The device's API key is checked per message.
+
+**An acknowledged reading is never lost.** The consumer keeps a persistent session (a stable
+client id, ``clean_session=False``) and acknowledges each message by hand (paho's
+``manual_ack``) only after the transaction that stored it — or rejected its content — has
+committed. If the process dies first, the broker still holds the message and delivers it
+again when the consumer reconnects; a reading stored twice is a duplicate and ignored.
+Messages are taken in batches (up to ``batch_max`` or ``batch_wait_s``): one transaction and
+one statement per batch, not per message. Several consumers (server processes) share the
+stream through a shared subscription (``$share/<group>/…``), each message going to one.
+
+A message that cannot be read (not JSON, wrong shape, too large, an unknown topic) is
+rejected, counted (``iocvn_sensor_rejections_total{channel="mqtt"}``), logged with its topic
+and reason, and acknowledged: sending it again would not make it readable. A database error
+is not the message's fault: the batch is kept, retried with back-off, and acknowledged only
+once stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.orm import Session, sessionmaker
+
+from iocvn.core.http import begin_writing
+from iocvn.core.timeutil import utcnow
+from iocvn.sensors import ingest
+
+log = logging.getLogger("iocvn.sensors.mqtt")
+
+MAX_PAYLOAD: Final = 256 * 1024  # bytes; a device's message, or a gateway's batch of them
+MAX_ITEMS: Final = 1000  # readings in one message
+FIWARE_TIME: Final = "TimeInstant"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What a message carries: ingest items, or the reason it cannot be read."""
+
+    items: tuple[dict[str, Any], ...] = ()
+    reason: str = ""
+    device: str | None = None
+
+
+def _objects(payload: bytes) -> list[Any] | str:
+    if len(payload) > MAX_PAYLOAD:
+        return "payload_too_large"
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "malformed_json"
+    objects = data if isinstance(data, list) else [data]
+    if not objects:
+        return "no_values"
+    if len(objects) > MAX_ITEMS:
+        return "too_many_items"
+    if not all(isinstance(o, dict) for o in objects):
+        return "item_not_object"
+    return objects
+
+
+def parse(topic: str, payload: bytes, prefix: str, now: datetime) -> Parsed:
+    """The ingest items of one message (pure; ``now`` stamps FIWARE readings without time)."""
+    parts = topic.split("/")
+    if len(parts) == 3 and parts[0] == prefix and parts[2] == "readings" and parts[1]:
+        device = parts[1]
+        objects = _objects(payload)
+        if isinstance(objects, str):
+            return Parsed(reason=objects, device=device)
+        return Parsed(
+            tuple(
+                {"device": device, "ts": o.get("ts"), "values": o.get("values")} for o in objects
+            ),
+            device=device,
+        )
+    # "/json/<apikey>/<device>/attrs" splits into ["", "json", key, device, "attrs"]
+    if len(parts) == 5 and parts[:2] == ["", "json"] and parts[4] == "attrs" and all(parts[2:4]):
+        key, device = parts[2], parts[3]
+        objects = _objects(payload)
+        if isinstance(objects, str):
+            return Parsed(reason=objects, device=device)
+        items = []
+        for o in objects:
+            values = {k: v for k, v in o.items() if k != FIWARE_TIME}
+            ts = o.get(FIWARE_TIME, now.isoformat())
+            items.append({"device": device, "ts": ts, "values": values, "key": key})
+        return Parsed(tuple(items), device=device)
+    return Parsed(reason="unknown_topic")
+
+
+def topics(prefix: str, group: str) -> list[str]:
+    """The subscriptions: shared by ``group`` (each message to one consumer) unless empty."""
+    plain = [f"{prefix}/+/readings", "/json/+/+/attrs"]
+    return [f"$share/{group}/{t}" for t in plain] if group else plain
+
+
+@dataclass(frozen=True)
+class Broker:
+    """Where to connect, from ``mqtt://user:password@host:port``."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> Broker:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+            raise ValueError(f"IOCVN_MQTT_URL must look like mqtt://host:1883, not {url!r}")
+        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
+
+
+@dataclass
+class Message:
+    """A received message waiting for its batch (paho's ``mid`` acknowledges it)."""
+
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+
+
+class Consumer:
+    """Subscribes, stores in batches, acknowledges after commit; ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        url: str,
+        client_id: str,
+        *,
+        prefix: str = "iocvn",
+        group: str = "iocvn",
+        batch_max: int = 500,
+        batch_wait_s: float = 0.02,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions, self.broker, self.prefix = sessions, Broker.from_url(url), prefix
+        self.batch_max, self.batch_wait_s, self.clock = batch_max, batch_wait_s, clock
+        self.subscriptions = topics(prefix, group)
+        self.inbox: queue.Queue[Message] = queue.Queue()
+        self.stopping = threading.Event()
+        self.connected = threading.Event()
+        self.stored = 0  # readings stored since start (for tests and logs)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+            manual_ack=True,
+        )  # fmt: skip
+        if self.broker.username:
+            self.client.username_pw_set(self.broker.username, self.broker.password)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(1, 30)
+        self.writer = threading.Thread(target=self._run, name="iocvn-mqtt-ingest", daemon=True)
+
+    def start(self) -> Consumer:
+        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        self.client.loop_start()
+        self.writer.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        """Store and acknowledge what was received, then disconnect."""
+        self.stopping.set()
+        self.writer.join(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # paho's network thread -------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("mqtt connection refused", extra={"reason": str(reason)})
+            return
+        client.subscribe([(t, 1) for t in self.subscriptions])
+        self.connected.set()
+        log.info("mqtt connected", extra={"broker": f"{self.broker.host}:{self.broker.port}"})
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        if not self.stopping.is_set():
+            log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.put(Message(msg.mid, msg.qos, msg.topic, bytes(msg.payload)))
+
+    # the writer thread -----------------------------------------------------------------
+
+    def _take(self) -> list[Message]:
+        try:
+            batch = [self.inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        until = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_max:
+            try:
+                batch.append(self.inbox.get(timeout=max(0.0, until - time.monotonic())))
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            if not batch:
+                if self.stopping.is_set():
+                    return
+                continue
+            delay = 0.5
+            while not self._store(batch):  # the database failed: keep the batch, retry
+                if self.stopping.wait(delay):
+                    return  # not acknowledged: the broker delivers it again after restart
+                delay = min(delay * 2, 30)
+            for message in batch:
+                self.client.ack(message.mid, message.qos)
+
+    def _store(self, batch: Sequence[Message]) -> bool:
+        now = self.clock()
+        items: list[dict[str, Any]] = []
+        for message in batch:
+            parsed = parse(message.topic, message.payload, self.prefix, now)
+            if parsed.reason:
+                ingest.REJECTIONS.labels(parsed.reason, "mqtt").inc()
+                ingest.READINGS.labels("rejected").inc()
+                log.warning("mqtt message rejected", extra={
+                    "topic": _safe_topic(message.topic), "reason": parsed.reason,
+                })  # fmt: skip
+            items.extend(parsed.items)
+        if not items:
+            return True
+        try:
+            with self.sessions() as session:
+                begin_writing(session)
+                report = ingest.ingest(session, items, channel="mqtt", now=now)
+                session.commit()
+        except Exception:
+            log.exception("mqtt batch not stored; retrying", extra={"messages": len(batch)})
+            return False
+        self.stored += report.accepted
+        for r in report.rejections:
+            log.warning("mqtt reading rejected", extra={
+                "device": r.device, "reason": r.reason, "quantity": r.quantity,
+            })  # fmt: skip
+        return True
+
+
+def _safe_topic(topic: str) -> str:
+    """The topic for a log line, without a FIWARE API key."""
+    parts = topic.split("/")
+    if len(parts) == 5 and parts[1] == "json":
+        parts[2] = parts[2][:6] + "…"
+    return "/".join(parts)[:200]
