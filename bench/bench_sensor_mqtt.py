@@ -1,0 +1,122 @@
+"""Sustained MQTT ingestion: readings published to the real broker (127.0.0.1:1883, or
+``BENCH_MQTT_URL``) at a fixed rate, one reading per message (or ``BENCH_MQTT_BATCH`` per
+message), QoS 1, consumed by ``iocvn sensors mqtt`` in its own process and stored.
+
+Reports the rate offered, the rate stored (readings / time from the first publish until the
+last reading is in the database), and how long after the last publish the last reading was
+stored (the backlog). Environment: ``BENCH_MQTT_RATE`` (readings/s, default 10 000),
+``BENCH_MQTT_SECONDS`` (default 20), ``BENCH_MQTT_BATCH`` (readings per message, default 1),
+``BENCH_PG`` (PostgreSQL instead of SQLite), ``BENCH_MQTT_DEVICES`` (default 500).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from common import fresh_database, report
+from sqlalchemy import create_engine, func, select
+
+RATE = float(os.environ.get("BENCH_MQTT_RATE", "10000"))
+SECONDS = float(os.environ.get("BENCH_MQTT_SECONDS", "20"))
+BATCH = int(os.environ.get("BENCH_MQTT_BATCH", "1"))
+DEVICES = int(os.environ.get("BENCH_MQTT_DEVICES", "500"))
+BROKER = os.environ.get("BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+
+def _count(url: str) -> int:
+    from iocvn.sensors.models import Reading
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Reading)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    with fresh_database() as url:
+        from iocvn.core.context import Actor
+        from iocvn.db import transaction
+        from iocvn.sensors import registry
+
+        with transaction() as session:
+            for i in range(DEVICES):
+                spec = registry.DeviceSpec(
+                    code=f"BENCH-{i:04d}", kind="water_level", name=f"Bench {i}",
+                    lon=106.76, lat=21.85, org_unit="20", interval_s=60,
+                )  # fmt: skip
+                registry.register(session, Actor("bench"), spec, None)
+        tag = secrets.token_hex(4)
+        prefix = f"bench-{tag}"
+        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": BROKER,
+               "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}", "IOCVN_MQTT_TOPIC_PREFIX": prefix,
+               "IOCVN_MQTT_GROUP": "", "IOCVN_LOG_LEVEL": "WARNING"}  # fmt: skip
+        consumer = subprocess.Popen(
+            [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"], env=env,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        publisher = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{tag}")
+        publisher.max_inflight_messages_set(1000)
+        publisher.max_queued_messages_set(0)
+        publisher.connect("127.0.0.1", 1883)
+        publisher.loop_start()
+        try:
+            probe = json.dumps({"ts": "2026-01-01T00:00:00Z", "values": {"currentLevel": 0}})
+            deadline = time.monotonic() + 60
+            while _count(url) == 0 and time.monotonic() < deadline:  # consumer subscribed
+                publisher.publish(f"{prefix}/BENCH-0000/readings", probe, qos=1)
+                time.sleep(0.5)
+            base = _count(url)
+            total = int(RATE * SECONDS) // BATCH * BATCH
+            messages = total // BATCH
+            start_ts = datetime.now(UTC) - timedelta(hours=2)
+            started = time.monotonic()
+            for m in range(messages):
+                due = started + m * BATCH / RATE
+                delay = due - time.monotonic()
+                if delay > 0.002:
+                    time.sleep(delay)
+                device = f"BENCH-{m % DEVICES:04d}"
+                items = [
+                    {"ts": (start_ts + timedelta(milliseconds=m * BATCH + j)).isoformat(),
+                     "values": {"currentLevel": (m + j) % 500 / 100}}
+                    for j in range(BATCH)
+                ]  # fmt: skip
+                body = json.dumps(items[0] if BATCH == 1 else items)
+                publisher.publish(f"{prefix}/{device}/readings", body, qos=1)
+            published = time.monotonic()
+            deadline = published + 300
+            while _count(url) < base + total and time.monotonic() < deadline:
+                time.sleep(0.1)
+            done = time.monotonic()
+            stored = _count(url) - base
+        finally:
+            publisher.disconnect()
+            publisher.loop_stop()
+            consumer.terminate()
+            consumer.wait(30)
+        report(
+            f"mqtt ingestion, {BATCH} reading(s) per message, offered {RATE:g}/s for {SECONDS:g} s",
+            {
+                "offered_per_s": RATE,
+                "published_per_s": round(total / (published - started)),
+                "stored_per_s": round(stored / (done - started)),
+                "stored": stored,
+                "sent": total,
+                "backlog_s": round(done - published, 2),
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()
