@@ -14,8 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iocvn import __version__
+from iocvn.alerts import api_rules as alerts_api
 from iocvn.alerts import api_warnings as warnings_api
 from iocvn.alerts import cap_routes
+from iocvn.alerts import evaluation as alert_evaluation
 from iocvn.alerts import pages_warnings as warnings_pages
 from iocvn.audit import api as audit_api
 from iocvn.audit import pages as audit_pages
@@ -84,6 +86,7 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(feedback_api.router, "/api/v1"),
     Mount(feedback_admin_api.router, "/api/v1"),
     Mount(sensors_api.router, "/api/v1"),
+    Mount(alerts_api.router, "/api/v1"),  # /alerts/rules, /alerts/silences before /alerts/{id}
     Mount(warnings_api.router, "/api/v1"),
     Mount(open311.router, "/open311/v2"),  # public GETs; POST checks its api_key itself
     Mount(cap_routes.router),  # public CAP 1.2 messages and their Atom feed, no login
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.metrics.registry.register(collector)
     app.state.nav = NAV
     indicator_feeds.subscribe()  # event listeners (core.events)
+    alert_evaluation.subscribe()  # alert rules evaluated as readings are stored
 
     errors.install(app)
     route_paths = {

@@ -44,6 +44,7 @@ from iocvn.org.official import fold
 from iocvn.sensors import cli as sensors_cli
 from iocvn.sensors import demo as sensors_demo
 from iocvn.sensors import maintenance as sensors_maintenance
+from iocvn.sensors import simulate as sensors_simulate
 
 app = typer.Typer(
     help="iocvn — Trung tâm giám sát, điều hành thông minh (IOC) của tỉnh.",
@@ -58,6 +59,7 @@ app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(feedback_cli.app, name="feedback")
 app.add_typer(sensors_cli.app, name="sensors")
+app.add_typer(sensors_simulate.app, name="simulate")
 
 DEMO_PROVINCE = "20"  # Lạng Sơn
 DEMO_LOGINS = Path(".iocvn-demo-logins")
@@ -303,6 +305,10 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     ).start()
     # Sensor readings: partitions ahead (PostgreSQL) and retention, at start and hourly.
     sensor_upkeep = sensors_maintenance.maintenance_loop(sessions).start()
+    # Alert rules every 15 s for what time alone changes (for_s elapsed, no data), one node.
+    from iocvn.alerts import evaluation as alert_evaluation
+
+    alert_loop = alert_evaluation.evaluation_loop(sessions).start()
     # Sensor readings over MQTT (IOCVN_MQTT_URL), acknowledged once stored.
     consumer = sensors_cli.start_consumer(settings) if settings.mqtt_url else None
     try:
@@ -317,6 +323,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     finally:
         if consumer is not None:
             consumer.stop()
+        alert_loop.stop()
         sensor_upkeep.stop()
         feedback_jobs.stop()
         if deliverer is not None:

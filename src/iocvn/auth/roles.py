@@ -69,6 +69,11 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "warning.read": ALL,
     "warning.draft": frozenset({"operator"}),
     "warning.publish": frozenset({"leader", "operator"}),
+    # Alerts (issue #5): the staff read alerts and rules; operators and admins manage rules
+    # and silences; operators, leaders and commune officers acknowledge.
+    "alert.read": ALL - {"integration"},
+    "alert.write": frozenset({"operator", "admin"}),
+    "alert.ack": frozenset({"operator", "leader", "commune_officer"}),
     # Notifications (R17): the operators' view of deliveries, and sending failed ones again.
     "notification.read": frozenset({"admin", "operator"}),
     "notification.retry": frozenset({"admin", "operator"}),

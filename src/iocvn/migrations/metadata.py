@@ -1,6 +1,7 @@
 """Every domain's tables, gathered for Alembic and for tests."""
 
 from iocvn.alerts import models as alert_models
+from iocvn.alerts import models_rules as alert_rule_models
 from iocvn.audit import models as audit_models
 from iocvn.auth import models as auth_models
 from iocvn.core.models import Base
@@ -13,6 +14,7 @@ from iocvn.sensors import models as sensor_models
 metadata = Base.metadata
 __all__ = [
     "alert_models",
+    "alert_rule_models",
     "audit_models",
     "auth_models",
     "feedback_models",
