@@ -9,14 +9,15 @@ Two topic conventions, QoS 1:
   ``{"currentLevel": 2.3, "TimeInstant"?: ISO-8601}`` or an array of such (no
   ``TimeInstant``: the time of reception). The device's API key is checked per message.
 
-**An acknowledged reading is never lost.** The consumer keeps a persistent session (a stable
-client id, ``clean_session=False``) and acknowledges each message by hand (paho's
-``manual_ack``) only after the transaction that stored it — or rejected its content — has
-committed. If the process dies first, the broker still holds the message and delivers it
-again when the consumer reconnects; a reading stored twice is a duplicate and ignored.
-Messages are taken in batches (up to ``batch_max`` or ``batch_wait_s``): one transaction and
-one statement per batch, not per message. Several consumers (server processes) share the
-stream through a shared subscription (``$share/<group>/…``), each message going to one.
+**An acknowledged reading is never lost.** The consumer keeps a persistent session (MQTT 5, a
+stable client id, ``clean_start=False``, a session expiry of a week) and acknowledges each
+message by hand (paho's ``manual_ack``) only after the transaction that stored it — or
+rejected its content — has committed. If the process dies first, the broker still holds the
+message and delivers it again when the consumer reconnects; a reading stored twice is a
+duplicate and ignored. Messages are taken in batches (up to ``batch_max`` or
+``batch_wait_s``): one transaction and one statement per batch, not per message. Several
+consumers (server processes) share the stream through a shared subscription
+(``$share/<group>/…``), each message going to one.
 
 A message that cannot be read (not JSON, wrong shape, too large, an unknown topic) is
 rejected, counted (``iocvn_sensor_rejections_total{channel="mqtt"}``), logged with its topic
@@ -40,6 +41,8 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.core.http import begin_writing
@@ -51,6 +54,8 @@ log = logging.getLogger("iocvn.sensors.mqtt")
 MAX_PAYLOAD: Final = 256 * 1024  # bytes; a device's message, or a gateway's batch of them
 MAX_ITEMS: Final = 1000  # readings in one message
 FIWARE_TIME: Final = "TimeInstant"
+SESSION_EXPIRY_S: Final = 7 * 24 * 3600  # the broker keeps our session a week offline
+RECEIVE_MAXIMUM: Final = 5000  # unacknowledged messages the broker may send us at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +169,7 @@ class Consumer:
         self.connected = threading.Event()
         self.stored = 0  # readings stored since start (for tests and logs)
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
             manual_ack=True,
         )  # fmt: skip
         if self.broker.username:
@@ -176,7 +181,17 @@ class Consumer:
         self.writer = threading.Thread(target=self._run, name="iocvn-mqtt-ingest", daemon=True)
 
     def start(self) -> Consumer:
-        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
+        # MQTT 5: the session outlives the connection (SESSION_EXPIRY_S), and the broker may
+        # have RECEIVE_MAXIMUM messages unacknowledged with us — acknowledging after commit,
+        # a window of 20 (MQTT 3.1.1's usual broker default) would cap the stream at 20 per
+        # transaction.
+        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        connect.SessionExpiryInterval = SESSION_EXPIRY_S
+        connect.ReceiveMaximum = RECEIVE_MAXIMUM
+        self.client.connect_async(
+            self.broker.host, self.broker.port, keepalive=30, clean_start=False,
+            properties=connect,
+        )  # fmt: skip
         self.client.loop_start()
         self.writer.start()
         return self
