@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, NoReturn
+from typing import ClassVar, Literal, NoReturn
 
 from iocvn.alerts import engine_messages  # noqa: F401  (registers the engine's texts)
 from iocvn.alerts.engine_labels import Labels, Matcher, as_labels, matches_all
@@ -213,10 +213,11 @@ class Absent:
 
 
 @dataclass(frozen=True, slots=True)
-class AllOf:
-    """Every sub-condition holds. Three-valued: False if any is False, else no data if any
-    has none, else True."""
+class _Combination:
+    """Sub-conditions decided three-valued: the first one that gives ``DECISIVE`` decides;
+    otherwise no data if any has none, else ``not DECISIVE``."""
 
+    DECISIVE: ClassVar[bool]
     conditions: tuple[Condition, ...]
 
     def __post_init__(self) -> None:
@@ -224,12 +225,12 @@ class AllOf:
             _invalid("a combination needs at least one condition")
 
     def evaluate(self, samples: Samples, now: float, stale_s: float) -> bool | None:
-        """False beats no data beats True."""
-        result: bool | None = True
+        """The decisive value beats no data beats the other."""
+        result: bool | None = not self.DECISIVE
         for condition in self.conditions:
             found = condition.evaluate(samples, now, stale_s)
-            if found is False:
-                return False
+            if found is self.DECISIVE:
+                return found
             if found is None:
                 result = None
         return result
@@ -247,37 +248,19 @@ class AllOf:
 
 
 @dataclass(frozen=True, slots=True)
-class AnyOf:
+class AllOf(_Combination):
+    """Every sub-condition holds. Three-valued: False if any is False, else no data if any
+    has none, else True."""
+
+    DECISIVE: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(_Combination):
     """At least one sub-condition holds. Three-valued: True if any is True, else no data if
     any has none, else False."""
 
-    conditions: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        if not self.conditions:
-            _invalid("a combination needs at least one condition")
-
-    def evaluate(self, samples: Samples, now: float, stale_s: float) -> bool | None:
-        """True beats no data beats False."""
-        result: bool | None = False
-        for condition in self.conditions:
-            found = condition.evaluate(samples, now, stale_s)
-            if found:
-                return True
-            if found is None:
-                result = None
-        return result
-
-    def observe(
-        self, samples: Samples, now: float, stale_s: float, out: dict[str, float | None]
-    ) -> None:
-        """Every sub-condition's value."""
-        for condition in self.conditions:
-            condition.observe(samples, now, stale_s, out)
-
-    def needs(self, stale_s: float) -> Iterable[tuple[str, float]]:
-        """(quantity, how far back) each sub-condition reads."""
-        return [need for c in self.conditions for need in c.needs(stale_s)]
+    DECISIVE: ClassVar[bool] = True
 
 
 Condition = Threshold | Rate | Absent | AllOf | AnyOf

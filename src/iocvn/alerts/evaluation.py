@@ -136,23 +136,28 @@ def _enabled(session: Session) -> list[tuple[AlertRule, engine.Rule]]:
 
 
 def evaluate_readings(
-    session: Session, readings: Iterable[Mapping[str, Any]], now: datetime
+    session: Session,
+    readings: Iterable[Mapping[str, Any]],
+    now: datetime,
+    rules: list[tuple[AlertRule, engine.Rule]] | None = None,
 ) -> EvalReport:
-    """Evaluate, at ``now``, the enabled rules watching the devices and quantities of these
-    readings (``{device, quantity, ts, value, out_of_range}``)."""
+    """Evaluate, at ``now``, the enabled rules (``rules``, when the caller loaded them)
+    watching the devices and quantities of these readings (``{device, quantity, ts, value,
+    out_of_range}``)."""
     quantities: dict[str, set[str]] = defaultdict(set)
     for r in readings:
         quantities[str(r["device"])].add(str(r["quantity"]))
     report = EvalReport()
     if not quantities:
         return report
-    rules = _enabled(session)
+    rules = _enabled(session) if rules is None else rules
     if not rules:
         return report
     infos = directory.lookup(session, quantities)
+    series = [(code, info, series_labels(info)) for code, info in infos.items()]
     for row, rule in rules:
-        for code, info in infos.items():
-            if rule.quantities & quantities[code] and rule.selects(series_labels(info)):
+        for code, info, labels in series:
+            if rule.quantities & quantities[code] and rule.selects(labels):
                 evaluate_one(session, row, rule, info, now, report)
     session.flush()
     return report
@@ -179,8 +184,11 @@ def on_readings(event: events.Event) -> None:
     """Handler of ``sensors.readings`` (payload: readings, session): evaluate in the
     publisher's transaction, inside a savepoint."""
     session: Session = event.payload["session"]
+    rules = _enabled(session)
+    if not rules:  # no SAVEPOINT round trips on every batch of a province without rules
+        return
     with session.begin_nested():
-        evaluate_readings(session, event.payload["readings"], clock())
+        evaluate_readings(session, event.payload["readings"], clock(), rules)
 
 
 def subscribe() -> None:
