@@ -6,7 +6,8 @@ Reports the rate offered, the rate stored (readings / time from the first publis
 last reading is in the database), and how long after the last publish the last reading was
 stored (the backlog). Environment: ``BENCH_MQTT_RATE`` (readings/s, default 10 000),
 ``BENCH_MQTT_SECONDS`` (default 20), ``BENCH_MQTT_BATCH`` (readings per message, default 1),
-``BENCH_PG`` (PostgreSQL instead of SQLite), ``BENCH_MQTT_DEVICES`` (default 500).
+``BENCH_PG`` (PostgreSQL instead of SQLite), ``BENCH_MQTT_DEVICES`` (default 500),
+``BENCH_MQTT_CONSUMERS`` (consumer processes sharing the subscription, default 1).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ RATE = float(os.environ.get("BENCH_MQTT_RATE", "10000"))
 SECONDS = float(os.environ.get("BENCH_MQTT_SECONDS", "20"))
 BATCH = int(os.environ.get("BENCH_MQTT_BATCH", "1"))
 DEVICES = int(os.environ.get("BENCH_MQTT_DEVICES", "500"))
+CONSUMERS = int(os.environ.get("BENCH_MQTT_CONSUMERS", "1"))
 BROKER = os.environ.get("BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
@@ -38,6 +40,12 @@ def _count(url: str) -> int:
             return int(conn.execute(select(func.count()).select_from(Reading)).scalar_one())
     finally:
         engine.dispose()
+
+
+def _consumer(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``iocvn sensors mqtt`` in its own process."""
+    command = [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -59,19 +67,20 @@ def main() -> None:
         tag = secrets.token_hex(4)
         prefix = f"bench-{tag}"
         env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": BROKER,
-               "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}", "IOCVN_MQTT_TOPIC_PREFIX": prefix,
-               "IOCVN_MQTT_GROUP": "", "IOCVN_LOG_LEVEL": "WARNING"}  # fmt: skip
-        consumer = subprocess.Popen(
-            [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"], env=env,
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+               "IOCVN_MQTT_TOPIC_PREFIX": prefix, "IOCVN_LOG_LEVEL": "WARNING",
+               # several consumers split the stream through a shared subscription
+               "IOCVN_MQTT_GROUP": f"bench-{tag}" if CONSUMERS > 1 else ""}  # fmt: skip
+        consumers = [
+            _consumer({**env, "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}-{c}"}) for c in range(CONSUMERS)
+        ]
         publisher = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{tag}")
         publisher.max_inflight_messages_set(1000)
         publisher.max_queued_messages_set(0)
         publisher.connect("127.0.0.1", 1883)
         publisher.loop_start()
         try:
-            probe = json.dumps({"ts": "2026-01-01T00:00:00Z", "values": {"currentLevel": 0}})
+            probe_ts = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+            probe = json.dumps({"ts": probe_ts, "values": {"currentLevel": 0}})
             deadline = time.monotonic() + 60
             while _count(url) == 0 and time.monotonic() < deadline:  # consumer subscribed
                 publisher.publish(f"{prefix}/BENCH-0000/readings", probe, qos=1)
@@ -103,10 +112,13 @@ def main() -> None:
         finally:
             publisher.disconnect()
             publisher.loop_stop()
-            consumer.terminate()
-            consumer.wait(30)
+            for consumer in consumers:
+                consumer.terminate()
+            for consumer in consumers:
+                consumer.wait(30)
         report(
-            f"mqtt ingestion, {BATCH} reading(s) per message, offered {RATE:g}/s for {SECONDS:g} s",
+            f"mqtt ingestion, {BATCH} reading(s) per message, {CONSUMERS} consumer(s), "
+            f"offered {RATE:g}/s for {SECONDS:g} s",
             {
                 "offered_per_s": RATE,
                 "published_per_s": round(total / (published - started)),

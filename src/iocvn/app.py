@@ -14,11 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iocvn import __version__
+from iocvn.alerts import api_notify as alert_contacts_api
 from iocvn.alerts import api_rules as alerts_api
+from iocvn.alerts import api_violations as violations_api
 from iocvn.alerts import api_warnings as warnings_api
 from iocvn.alerts import cap_routes
+from iocvn.alerts import escalation as alert_escalation
 from iocvn.alerts import evaluation as alert_evaluation
+from iocvn.alerts import notifications as alert_notifications
+from iocvn.alerts import pages_alerts as alert_pages
+from iocvn.alerts import pages_rules as alert_rules_pages
 from iocvn.alerts import pages_warnings as warnings_pages
+from iocvn.alerts import violations as alert_violations
 from iocvn.audit import api as audit_api
 from iocvn.audit import pages as audit_pages
 from iocvn.auth import api as auth_api
@@ -50,7 +57,10 @@ from iocvn.notify import pages as notify_pages
 from iocvn.org import api as org_api
 from iocvn.org import pages as org_pages
 from iocvn.sensors import api as sensors_api
+from iocvn.sensors import api_events as sensor_events_api
+from iocvn.sensors import events as sensor_events
 from iocvn.sensors import ingest as sensor_ingest
+from iocvn.sensors import pages as sensors_pages
 from iocvn.web import errors, ops
 from iocvn.web import pages as web_pages
 from iocvn.web.middleware import BodyGuard, Metrics, RequestContext
@@ -85,7 +95,10 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(feedback_stats_api.router, "/api/v1"),  # before /feedback/{key}
     Mount(feedback_api.router, "/api/v1"),
     Mount(feedback_admin_api.router, "/api/v1"),
+    Mount(sensor_events_api.router, "/api/v1"),  # /sensors/events before /sensors/{code}/...
     Mount(sensors_api.router, "/api/v1"),
+    Mount(violations_api.router, "/api/v1"),  # /alerts/violations before /alerts/{id}
+    Mount(alert_contacts_api.router, "/api/v1"),  # /alerts/contact-points before /alerts/{id}
     Mount(alerts_api.router, "/api/v1"),  # /alerts/rules, /alerts/silences before /alerts/{id}
     Mount(warnings_api.router, "/api/v1"),
     Mount(open311.router, "/open311/v2"),  # public GETs; POST checks its api_key itself
@@ -103,7 +116,10 @@ MOUNTS: tuple[Mount, ...] = (
     Mount(feedback_stats_pages.router, in_schema=False),  # before /feedback/{code}
     Mount(feedback_admin_pages.router, in_schema=False),  # before /feedback/{code}/{action}
     Mount(feedback_pages.router, in_schema=False),  # after any fixed /feedback/... pages
-    Mount(warnings_pages.router, in_schema=False),
+    Mount(warnings_pages.router, in_schema=False),  # /alerts/warnings before /alerts/{id}
+    Mount(alert_rules_pages.router, in_schema=False),  # /alerts/rules before /alerts/{id}
+    Mount(alert_pages.router, in_schema=False),
+    Mount(sensors_pages.router, in_schema=False),
 )
 
 
@@ -128,6 +144,17 @@ def content_security_policy(settings: Settings) -> str:
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 
+def listen() -> None:
+    """Subscribe the event listeners (core.events): every process that stores data — the web
+    server, ``iocvn sensors mqtt``, the CLI — reacts to it the same way (idempotent)."""
+    indicator_feeds.subscribe()
+    alert_evaluation.subscribe()  # alert rules evaluated as readings are stored
+    alert_pages.subscribe()  # the sensors pages show devices' alerts and rules
+    alert_notifications.subscribe()  # alert notifications queued on transitions and rounds
+    alert_escalation.subscribe()  # unacknowledged alerts climb the ladder at each round
+    alert_violations.subscribe()  # emission rules' violation log, on alert transitions
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (the environment's by default)."""
     settings = settings or get_settings()
@@ -148,11 +175,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )  # fmt: skip
     app.state.settings = settings
     app.state.metrics = Metrics()
-    for collector in sensor_ingest.COLLECTORS:  # ingestion counters (every channel)
+    for collector in (*sensor_ingest.COLLECTORS, *sensor_events.COLLECTORS):  # every channel
         app.state.metrics.registry.register(collector)
     app.state.nav = NAV
-    indicator_feeds.subscribe()  # event listeners (core.events)
-    alert_evaluation.subscribe()  # alert rules evaluated as readings are stored
+    listen()
 
     errors.install(app)
     route_paths = {

@@ -15,7 +15,8 @@ import uvicorn
 from sqlalchemy import select
 
 from iocvn import __version__, backup
-from iocvn.app import create_app
+from iocvn.alerts import demo as alerts_demo
+from iocvn.app import create_app, listen
 from iocvn.audit import cli as audit_cli
 from iocvn.audit import service as audit
 from iocvn.auth import service as users
@@ -34,7 +35,6 @@ from iocvn.feedback import worker as feedback_worker
 from iocvn.indicators import catalogue
 from iocvn.indicators import cli as indicators_cli
 from iocvn.indicators import demo as indicator_demo
-from iocvn.indicators import feeds as indicator_feeds
 from iocvn.notify import cli as notify_cli
 from iocvn.notify import worker as notify_worker
 from iocvn.org import cli as org_cli
@@ -68,7 +68,7 @@ DEMO_LOGINS = Path(".iocvn-demo-logins")
 @app.callback()
 def _main() -> None:
     """Set-up, serving and operations of one province's IOC."""
-    indicator_feeds.subscribe()  # event listeners (core.events), before any command runs
+    listen()  # event listeners (core.events), before any command runs
 
 
 @app.command()
@@ -228,10 +228,12 @@ def _demo_sensors(province: str) -> None:
     """Demo devices at real places of the province, with a day of demo readings, once."""
     with transaction() as session:
         loaded = sensors_demo.load(session, cli_actor(), province, utcnow())
+        demo_rules = alerts_demo.load(session, cli_actor()) if loaded.devices else 0
     if loaded.devices:
         typer.echo(
             f"✓ Thiết bị cảm biến demo / demo sensors: {loaded.devices}, "
-            f"{loaded.readings} số đo / readings (24 h)"
+            f"{loaded.readings} số đo / readings (24 h), {demo_rules} quy tắc cảnh báo / alert "
+            "rules"
         )
 
 

@@ -133,6 +133,25 @@ class Settings(BaseSettings):
     sms_timeout_s: float = Field(
         default=10.0, gt=0, description="Seconds to wait for the SMS gateway's answer."
     )
+    webhook_secret: str = Field(
+        default="",
+        description="Shared secret of webhook notifications: each POST carries "
+        "`X-Iocvn-Signature: sha256=<HMAC-SHA256 of the body>`; empty: no signature.",
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for a webhook's answer."
+    )
+    webhook_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts webhook notifications may be sent to (`*`: any); "
+        "empty: no webhook channel.",
+    )
+    alert_escalation: str = Field(
+        default="commune:900,province:1800,leadership:0",
+        pattern=r"^(commune|province|leadership):\d+(,(commune|province|leadership):\d+)*$",
+        description="Escalation ladder of unacknowledged alerts, lowest rung first: "
+        "`rung:seconds to acknowledge` (rungs: commune, province, leadership).",
+    )
     notify_interval_seconds: int = Field(
         default=15,
         description="How often `iocvn serve` delivers due notifications (seconds); 0: never "

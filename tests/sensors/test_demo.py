@@ -18,7 +18,9 @@ def test_demo_devices_stand_in_the_province_and_load_once(session: Session) -> N
     assert loaded.devices == len(demo.DEVICES)
     devices = session.execute(select(Device).order_by(Device.code)).scalars().all()
     assert all(d.demo and d.name.endswith("(demo)") for d in devices)
-    assert {d.kind for d in devices} == {"water_level", "rain_gauge", "air_quality", "fire_smoke"}
+    assert {d.kind for d in devices} == {"water_level", "rain_gauge", "air_quality", "fire_smoke",
+                                         "camera", "emission"}  # fmt: skip
+    assert loaded.events == len(demo.CAMERA_EVENTS)
     for d in devices:
         assert geo.in_province(session, "20", d.lon, d.lat), d.code
     areas = {d.code: d.area_code for d in devices}

@@ -1,10 +1,12 @@
-"""JSON routes of the alerting engine (``/api/v1/alerts``): threshold rules, alerts and their
-acknowledgement, silences.
+"""JSON routes of the alerting engine (``/api/v1/alerts``): rules, alerts and their
+acknowledgement, silences (the violation log is :mod:`.api_violations`).
 
 ``POST /alerts/rules`` (``{"name", "device", "quantity", "op", "value", "for_s",
 "severity"}`` + ``labels``, ``scenario``) and ``GET /alerts?state=firing`` are the contract of
-issue #5. Rules and silences are managed by operators and admins (``alert.write``); operators,
-leaders and commune officers acknowledge (``alert.ack``); the staff read (``alert.read``).
+issue #5; a rule may instead carry a ``condition`` tree and target a group of devices
+(``selector``, ``area``): docs/alerts.md. Rules and silences are managed by operators and
+admins (``alert.write``); operators, leaders and commune officers acknowledge (``alert.ack``);
+the staff read (``alert.read``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from iocvn.alerts import rules
+from iocvn.alerts import rules, silences
 from iocvn.alerts.engine import is_silenced
 from iocvn.alerts.schemas_rules import (
     AckIn,
@@ -23,6 +25,7 @@ from iocvn.alerts.schemas_rules import (
     SilenceIn,
     SilenceOut,
 )
+from iocvn.alerts.silences import active_silences
 from iocvn.auth.deps import Principal, require
 from iocvn.core.http import DbSession
 from iocvn.core.timeutil import utcnow
@@ -37,8 +40,9 @@ Id = Annotated[str, Path(min_length=26, max_length=26, pattern=ULID)]
 
 @router.post("/alerts/rules", response_model=RuleOut, status_code=201)
 def create_rule(body: RuleIn, principal: Writer, db: DbSession) -> RuleOut:
-    """Create a threshold rule on a device in the caller's scope (422
-    ``alert_rule_device_unknown``, ``alert_rule_quantity_unknown``, ``alert_rule_invalid``)."""
+    """Create a rule on a device or a group of devices in the caller's scope (422
+    ``alert_rule_device_unknown``, ``alert_rule_quantity_unknown``, ``alert_condition_invalid``,
+    ``alert_rule_selector_invalid``, ``alert_rule_out_of_scope``…: docs/alerts.md)."""
     spec = rules.RuleSpec(**body.model_dump())
     return RuleOut.of(rules.create_rule(db, principal.actor(), spec, principal.scope))
 
@@ -58,12 +62,19 @@ def disable_rule(rule_id: Id, principal: Writer, db: DbSession) -> RuleOut:
     return RuleOut.of(rules.disable_rule(db, principal.actor(), row))
 
 
+@router.post("/alerts/rules/{rule_id}/enable", response_model=RuleOut)
+def enable_rule(rule_id: Id, principal: Writer, db: DbSession) -> RuleOut:
+    """Evaluate a disabled rule again (409 ``alert_rule_enabled`` when it is)."""
+    row = rules.get_rule(db, rule_id)
+    return RuleOut.of(rules.enable_rule(db, principal.actor(), row))
+
+
 @router.post("/alerts/silences", response_model=SilenceOut, status_code=201)
 def create_silence(body: SilenceIn, principal: Writer, db: DbSession) -> SilenceOut:
     """Silence the alerts the matchers match until ``ends_at`` (at most 31 days), with a
     reason; states go on changing, only notifications and escalation are muted."""
     now = utcnow()
-    row = rules.create_silence(
+    row = silences.create_silence(
         db, principal.actor(), body.matchers, body.ends_at, body.comment, now, body.starts_at
     )
     return SilenceOut.of(row, now)
@@ -75,14 +86,14 @@ def list_silences(
 ) -> list[SilenceOut]:
     """Silences not yet over, soonest end first (``all=true``: past ones too)."""
     now = utcnow()
-    return [SilenceOut.of(r, now) for r in rules.list_silences(db, now, active=not all)]
+    return [SilenceOut.of(r, now) for r in silences.list_silences(db, now, active=not all)]
 
 
 @router.post("/alerts/silences/{silence_id}/expire", response_model=SilenceOut)
 def expire_silence(silence_id: Id, principal: Writer, db: DbSession) -> SilenceOut:
     """End a silence now."""
     now = utcnow()
-    return SilenceOut.of(rules.expire_silence(db, principal.actor(), silence_id, now), now)
+    return SilenceOut.of(silences.expire_silence(db, principal.actor(), silence_id, now), now)
 
 
 @router.get("/alerts", response_model=list[AlertOut])
@@ -95,7 +106,7 @@ def list_alerts(
     """Alerts in the caller's scope, most recently changed first, by ``state`` (normal,
     pending, firing, resolved, no_data, error); ``silenced`` says whether a silence mutes it."""
     now = utcnow()
-    silences = rules.active_silences(db, now)
+    silences = active_silences(db, now)
     found = rules.list_alerts(db, principal.scope, state=state, limit=limit)
     return [AlertOut.of(r, is_silenced(r.labels, silences, now.timestamp())) for r in found]
 
@@ -105,7 +116,7 @@ def get_alert(alert_id: Id, principal: Reader, db: DbSession) -> AlertOut:
     """One alert with its history of transitions."""
     now = utcnow()
     row = rules.get_alert(db, alert_id, principal.scope)
-    silenced = is_silenced(row.labels, rules.active_silences(db, now), now.timestamp())
+    silenced = is_silenced(row.labels, active_silences(db, now), now.timestamp())
     return AlertOut.of(row, silenced, rules.history(db, row))
 
 

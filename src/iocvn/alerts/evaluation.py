@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,9 +41,21 @@ from iocvn.sensors.models import Device, Reading
 
 log = logging.getLogger("iocvn.alerts")
 READINGS_EVENT = "sensors.readings"
+TRANSITIONS_EVENT = "alerts.transitions"  # payload: session, stored (list[Stored]), now
+ROUND_EVENT = "alerts.round"  # payload: session, now — the loop's locked round, after evaluating
 LOCK_KEY = 4_060_001  # pg_try_advisory_xact_lock key of the evaluation loop
+CHUNK = 500  # devices per query of an evaluation (bound parameters stay few)
 FUTURE = timedelta(minutes=5)  # ingestion accepts readings up to 5 minutes ahead
 clock: Callable[[], datetime] = utcnow  # the time of evaluations on ingestion (tests set it)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A transition as stored: its instance row (flushed, in the session) and rule row."""
+
+    instance: AlertInstance
+    rule: AlertRule
+    transition: engine.Transition
 
 
 @dataclass
@@ -52,74 +64,111 @@ class EvalReport:
 
     evaluated: int = 0
     transitions: list[engine.Transition] = field(default_factory=list)
+    stored: list[Stored] = field(default_factory=list)
+
+
+def announce(session: Session, report: EvalReport, now: datetime) -> None:
+    """Publish ``alerts.transitions`` for what an evaluation stored (notifications, the
+    violation log…: listeners work in the same transaction, each in its own savepoint)."""
+    if report.stored:
+        session.flush()
+        events.publish(TRANSITIONS_EVENT, session=session, stored=list(report.stored), now=now)
 
 
 def _samples(
-    session: Session, info: DeviceInfo, rule: engine.Rule, now: datetime
-) -> dict[str, list[engine.Sample]]:
-    """The device's samples of the rule's quantities over its look-back, oldest first."""
+    session: Session, infos: Sequence[DeviceInfo], rule: engine.Rule, now: datetime
+) -> dict[int, dict[str, list[engine.Sample]]]:
+    """Each device's samples of the rule's quantities over its look-back, oldest first (one
+    query for all the devices)."""
     since = now - timedelta(seconds=rule.lookback_s)
     rows = session.execute(
-        select(Reading.quantity, Reading.ts, Reading.value)
+        select(Reading.device_id, Reading.quantity, Reading.ts, Reading.value)
         .where(
-            Reading.device_id == info.id,
+            Reading.device_id.in_(sorted({i.id for i in infos})),
             Reading.quantity.in_(sorted(rule.quantities)),
             Reading.ts > since,
             Reading.ts <= now + FUTURE,
         )
-        .order_by(Reading.quantity, Reading.ts)
+        .order_by(Reading.device_id, Reading.quantity, Reading.ts)
     )
-    found: dict[str, list[engine.Sample]] = defaultdict(list)
-    for quantity, at, value in rows:
-        found[quantity].append((at.timestamp(), value))
-    return dict(found)
+    found: dict[int, dict[str, list[engine.Sample]]] = defaultdict(lambda: defaultdict(list))
+    for device_id, quantity, at, value in rows:
+        found[device_id][quantity].append((at.timestamp(), value))
+    return found
 
 
-def evaluate_one(
+def _instances(
+    session: Session, row: AlertRule, fingerprints: Iterable[str]
+) -> dict[str, AlertInstance]:
+    """The stored instances of a rule among these fingerprints, locked (PostgreSQL) in
+    fingerprint order, so two evaluations never deadlock."""
+    found = session.execute(
+        select(AlertInstance)
+        .where(AlertInstance.rule_id == row.id, AlertInstance.fingerprint.in_(sorted(fingerprints)))
+        .order_by(AlertInstance.fingerprint)
+        .with_for_update()
+    ).scalars()
+    return {i.fingerprint: i for i in found}
+
+
+def evaluate_rule(
     session: Session,
     row: AlertRule,
     rule: engine.Rule,
-    info: DeviceInfo,
+    infos: Sequence[DeviceInfo],
     now: datetime,
     report: EvalReport,
 ) -> None:
-    """Step one rule × device series at ``now`` and store its state and transition."""
-    labels = series_labels(info)
-    fresh = engine.new_alert(rule, labels)
-    instance = session.execute(
-        select(AlertInstance)
-        .where(AlertInstance.rule_id == row.id, AlertInstance.fingerprint == fresh.fingerprint)
-        .with_for_update()
-    ).scalar_one_or_none()
-    current = fresh if instance is None else alert_state(instance, rule)
-    observation = engine.Observation(samples=_samples(session, info, rule, now))
+    """Step one rule over these devices' series at ``now`` and store their states and
+    transitions: two queries (instances, samples) per :data:`CHUNK` devices."""
+    for start in range(0, len(infos), CHUNK):
+        _evaluate_chunk(session, row, rule, infos[start : start + CHUNK], now, report)
+
+
+def _evaluate_chunk(
+    session: Session,
+    row: AlertRule,
+    rule: engine.Rule,
+    infos: Sequence[DeviceInfo],
+    now: datetime,
+    report: EvalReport,
+) -> None:
+    fresh = {info.id: engine.new_alert(rule, series_labels(info)) for info in infos}
+    instances = _instances(session, row, (a.fingerprint for a in fresh.values()))
+    samples = _samples(session, infos, rule, now)
     at = now.timestamp()
-    new, transitions = engine.step(current, observation, at)
-    report.evaluated += 1
-    if instance is None:
-        if not transitions:
-            return  # normal and staying so: no row
-        instance = AlertInstance(
-            id=new_id(), rule_id=row.id, fingerprint=fresh.fingerprint,
-            labels=dict(fresh.labels), device=info.code, org_code=info.org_code,
-            area_code=info.area_code,
-        )  # fmt: skip
-        session.add(instance)
-    values = engine.observed_values(rule, observation, at)
-    instance.values = dict(values)
-    instance.value = next(iter(values.values()), None)
-    instance.last_eval = now
-    if new is not current:
-        store_state(instance, new)
-    for t in transitions:
-        session.add(
-            AlertTransition(
-                instance_id=instance.id, rule_id=row.id, fingerprint=t.fingerprint,
-                from_state=t.from_state, to_state=t.to_state, at=dt(t.at) or now,
-                values=dict(t.values), error=t.error, notifies=t.notifies,
-            )
-        )  # fmt: skip
-        report.transitions.append(t)
+    for info in infos:
+        alert = fresh[info.id]
+        instance = instances.get(alert.fingerprint)
+        current = alert if instance is None else alert_state(instance, rule)
+        observation = engine.Observation(samples=dict(samples.get(info.id, {})))
+        new, transitions = engine.step(current, observation, at)
+        report.evaluated += 1
+        if instance is None:
+            if not transitions:
+                continue  # normal and staying so: no row
+            instance = AlertInstance(
+                id=new_id(), rule_id=row.id, fingerprint=alert.fingerprint,
+                labels=dict(alert.labels), device=info.code, org_code=info.org_code,
+                area_code=info.area_code,
+            )  # fmt: skip
+            session.add(instance)
+        values = engine.observed_values(rule, observation, at)
+        instance.values = dict(values)
+        instance.value = next(iter(values.values()), None)
+        instance.last_eval = now
+        if new is not current:
+            store_state(instance, new)
+        for t in transitions:
+            session.add(
+                AlertTransition(
+                    instance_id=instance.id, rule_id=row.id, fingerprint=t.fingerprint,
+                    from_state=t.from_state, to_state=t.to_state, at=dt(t.at) or now,
+                    values=dict(t.values), error=t.error, notifies=t.notifies,
+                )
+            )  # fmt: skip
+            report.transitions.append(t)
+            report.stored.append(Stored(instance, row, t))
 
 
 def _enabled(session: Session) -> list[tuple[AlertRule, engine.Rule]]:
@@ -154,12 +203,19 @@ def evaluate_readings(
     if not rules:
         return report
     infos = directory.lookup(session, quantities)
-    series = [(code, info, series_labels(info)) for code, info in infos.items()]
+    series = [(code, info, series_labels(info)) for code, info in sorted(infos.items())]
     for row, rule in rules:
-        for code, info, labels in series:
-            if rule.quantities & quantities[code] and rule.selects(labels):
-                evaluate_one(session, row, rule, info, now, report)
+        # a group rule watches the selected devices that measure all it reads
+        watched = [
+            info
+            for code, info, labels in series
+            if rule.quantities & quantities[code]
+            and rule.selects(labels)
+            and rule.quantities <= info.quantities
+        ]
+        evaluate_rule(session, row, rule, watched, now, report)
     session.flush()
+    announce(session, report, now)
     return report
 
 
@@ -173,10 +229,14 @@ def evaluate_all(session: Session, now: datetime) -> EvalReport:
     infos = directory.lookup(session, list(codes))
     series = [(info, series_labels(info)) for _, info in sorted(infos.items())]
     for row, rule in rules:
-        for info, labels in series:
-            if rule.selects(labels):
-                evaluate_one(session, row, rule, info, now, report)
+        watched = [
+            info
+            for info, labels in series
+            if rule.selects(labels) and rule.quantities <= info.quantities
+        ]
+        evaluate_rule(session, row, rule, watched, now, report)
     session.flush()
+    announce(session, report, now)
     return report
 
 
@@ -207,7 +267,11 @@ def run_once(sessions: sessionmaker[Session], now: datetime | None = None) -> Ev
 
     def work(session: Session) -> EvalReport:
         begin_writing(session)  # SQLite: take the write lock before reading the states
-        return evaluate_all(session, now or utcnow())
+        at = now or utcnow()
+        report = evaluate_all(session, at)
+        # time-driven work under the same lock: due notification groups, escalation
+        events.publish(ROUND_EVENT, session=session, now=at)
+        return report
 
     report = background.run_locked(sessions, LOCK_KEY, work, log)
     if report is not None and report.transitions:

@@ -31,8 +31,13 @@ from iocvn.core.timeutil import utcnow
 
 
 class AlertRule(Base):
-    """A threshold rule over a device (``device``) or the series its ``selector`` matches
-    (label matchers in Alertmanager's syntax, e.g. ``kind="water_level"``)."""
+    """A rule over a device (``device``) or the series its ``selector`` matches (label
+    matchers in Alertmanager's syntax, e.g. ``kind="water_level"``, ``area="05977"``).
+
+    ``condition`` is the engine's condition as JSON (:mod:`.conditions`); rules made before it
+    existed have none and are the threshold of the flat ``quantity``, ``op`` and ``value``,
+    which still hold every plain ``last(quantity) op value`` rule (null for other conditions).
+    """
 
     __tablename__ = "alert_rules"
 
@@ -40,9 +45,11 @@ class AlertRule(Base):
     name: Mapped[str] = mapped_column(String(200))
     device: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     selector: Mapped[list[str]] = mapped_column(JSON, default=list)
-    quantity: Mapped[str] = mapped_column(String(64))
-    op: Mapped[str] = mapped_column(String(2))
-    value: Mapped[float] = mapped_column(Float)
+    quantity: Mapped[str | None] = mapped_column(String(64), default=None)
+    op: Mapped[str | None] = mapped_column(String(2), default=None)
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    condition: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    no_data_state: Mapped[str] = mapped_column(String(8), default="NoData", server_default="NoData")
     for_s: Mapped[float] = mapped_column(Float, default=0.0)
     severity: Mapped[str] = mapped_column(String(10), default="warning")
     labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -61,6 +68,7 @@ class AlertRule(Base):
             "quantity": self.quantity, "op": self.op, "value": self.value,
             "for_s": self.for_s, "severity": self.severity, "labels": dict(self.labels),
             "scenario": self.scenario, "interval_s": self.interval_s, "enabled": self.enabled,
+            "condition": self.condition, "no_data_state": self.no_data_state,
         }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from iocvn.alerts import (
     forms,
     messages_warnings,  # noqa: F401  (registers the pages' texts)
+    prefill,
     sender,
     warnings,
 )
@@ -32,7 +33,7 @@ from iocvn.alerts.warning import (
 )
 from iocvn.auth.deps import Principal, require
 from iocvn.config import get_settings
-from iocvn.core.errors import IocError
+from iocvn.core.errors import Forbidden, IocError
 from iocvn.core.http import DbSession
 from iocvn.core.i18n import t
 from iocvn.core.templating import render
@@ -86,9 +87,19 @@ def list_page(
 
 
 @router.get("/alerts/warnings/new", response_class=HTMLResponse)
-def new_page(request: Request, principal: Drafter, db: DbSession) -> Response:
-    """The drafting form."""
-    return _form_page(request, db, DEFAULTS, action="/alerts/warnings/new", title="warn.new")
+def new_page(
+    request: Request,
+    principal: Drafter,
+    db: DbSession,
+    alert: Annotated[str | None, Query(min_length=26, max_length=26, pattern=ULID)] = None,
+) -> Response:
+    """The drafting form (``?alert=<id>``: filled from that sensor alert, ``prefill``)."""
+    form: dict[str, Any] = DEFAULTS
+    if alert is not None:
+        if not principal.can("alert.read"):
+            raise Forbidden(details={"permission": "alert.read"})
+        form = DEFAULTS | prefill.warning_form(db, alert, principal.scope, utcnow())
+    return _form_page(request, db, form, action="/alerts/warnings/new", title="warn.new")
 
 
 @router.post("/alerts/warnings/new", response_class=HTMLResponse)

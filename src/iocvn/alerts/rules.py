@@ -1,6 +1,13 @@
-"""Alert rules, alerts and silences on the database (issue #5): create, list and disable
-threshold rules; list alerts; acknowledge them; silence them. Every change is audited in the
-caller's transaction; services flush, never commit.
+"""Alert rules, alerts and silences on the database (issue #5): create, list, disable and
+enable rules (a condition over one device, or over a group of devices chosen by label
+matchers or a commune); list alerts; acknowledge them; silence them. Every change is audited
+in the caller's transaction; services flush, never commit.
+
+Who may target what: a device rule needs a device the caller sees. A group rule of a
+province caller selects what its matchers say; an agency's is pinned to its own devices
+(``org_unit="<agency>"`` added), a commune's to the devices standing in it (``area="<code>"``
+added, unless it already selects ``org_unit`` or ``area`` equal to its code); a selector
+pinned to another unit is refused (``alert_rule_out_of_scope``).
 
 The rows are converted to and from the pure engine's values here (``engine_rule``,
 ``alert_state``, ``store_state``); :mod:`.evaluation` steps them.
@@ -10,26 +17,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import engine
+from iocvn.alerts import conditions, engine
 from iocvn.alerts import messages_rules as _messages  # noqa: F401  (registers the texts)
 from iocvn.alerts.engine import AlertState, Matcher, State
-from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertSilence, AlertTransition
+from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertTransition
 from iocvn.audit.service import record
 from iocvn.auth.scope import OrgScope
 from iocvn.core.context import Actor
 from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.ids import new_id
+from iocvn.org.models import OrgUnit
 from iocvn.sensors import directory
 from iocvn.sensors.directory import DeviceInfo
+from iocvn.sensors.kinds import KINDS
 from iocvn.sensors.models import Device
 
-MAX_SILENCE = timedelta(days=31)  # a silence is time-boxed: at most a month
+SERIES_LABELS = ("device", "kind", "org_unit", "area")  # what a selector may match on
+MAX_MATCHERS = 10
+DEFAULT_INTERVAL_S = 300.0  # a group rule's expected interval when no device is selected yet
 
 
 def ts(at: datetime | None) -> float | None:
@@ -54,20 +65,41 @@ def series_labels(info: DeviceInfo) -> dict[str, str]:
     return labels
 
 
+def rule_condition(row: AlertRule) -> engine.Condition:
+    """The engine's condition of a stored rule: its ``condition``, or (rules made before
+    conditions) the threshold of its flat ``quantity``, ``op`` and ``value``."""
+    if row.condition is not None:
+        return conditions.parse(row.condition, row.interval_s)
+    if row.quantity is None or row.op is None or row.value is None:
+        problem = "a rule needs a condition"
+        raise Invalid("alert_rule_invalid", details={"problem": problem}, problem=problem)
+    return engine.Threshold(row.quantity, cast(Any, row.op), row.value)
+
+
+def condition_json(row: AlertRule) -> dict[str, Any] | None:
+    """A rule's condition as JSON, derived from the flat columns for older rules (as stored
+    when the row cannot be read: a rule edited by hand)."""
+    try:
+        return conditions.dump(rule_condition(row), row.interval_s)
+    except Invalid:
+        return row.condition
+
+
 def engine_rule(row: AlertRule) -> engine.Rule:
-    """The engine's rule of a stored threshold rule."""
+    """The engine's rule of a stored rule."""
     selector = tuple(Matcher.parse(m) for m in row.selector)
     if row.device:
         selector = (Matcher("device", "=", row.device), *selector)
     return engine.Rule(
         name=row.name,
-        condition=engine.Threshold(row.quantity, cast(Any, row.op), row.value),
+        condition=rule_condition(row),
         selector=selector,
         for_s=row.for_s,
         severity=cast(Any, row.severity),
         labels=engine.as_labels(row.labels or {}),
         scenario=row.scenario,
         interval_s=row.interval_s,
+        no_data_state=cast(Any, row.no_data_state or "NoData"),
     )
 
 
@@ -108,54 +140,196 @@ def store_state(row: AlertInstance, alert: AlertState) -> None:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A threshold rule as the API takes it."""
+    """A rule as the API takes it: the flat threshold (``quantity``, ``op``, ``value``) or a
+    ``condition`` tree (:mod:`.conditions`), on a ``device`` or on a group (``selector``:
+    label matchers; ``area``: a commune's code, short for ``area="<code>"``)."""
 
     name: str
-    device: str
-    quantity: str
-    op: str
-    value: float
-    for_s: float
-    severity: str
+    device: str | None = None
+    quantity: str | None = None
+    op: str | None = None
+    value: float | None = None
+    for_s: float = 0.0
+    severity: str = "warning"
     labels: Mapping[str, str] | None = None
     scenario: str | None = None
+    condition: Mapping[str, Any] | None = None
+    selector: Sequence[str] | None = None
+    area: str | None = None
+    no_data_state: str = "NoData"
+
+
+def _tree(spec: RuleSpec) -> Mapping[str, Any]:
+    """The condition's JSON tree: the one given, or the flat threshold's."""
+    flat = {"quantity": spec.quantity, "op": spec.op, "value": spec.value}
+    given = [name for name, v in flat.items() if v is not None]
+    if spec.condition is not None:
+        if given:
+            problem = f"condition given with {', '.join(given)}"
+            raise Invalid("alert_rule_shape_invalid", details={"problem": problem},
+                          problem=problem)  # fmt: skip
+        return spec.condition
+    if len(given) < len(flat):
+        problem = "missing " + ", ".join(n for n in flat if n not in given)
+        raise Invalid("alert_rule_shape_invalid", details={"problem": problem}, problem=problem)
+    return {"threshold": flat}
+
+
+def matcher_text(matcher: Matcher) -> str:
+    """A matcher in Alertmanager's syntax, its value quoted (``Matcher.parse`` reads it)."""
+    value = matcher.value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{matcher.name}{matcher.op}"{value}"'
+
+
+def _selector_invalid(problem: str) -> Invalid:
+    return Invalid("alert_rule_selector_invalid", details={"problem": problem}, problem=problem)
+
+
+def group_selector(
+    session: Session, texts: Sequence[str], area: str | None, scope: OrgScope | None
+) -> list[Matcher]:
+    """The matchers of a group rule: ``texts`` (labels ``device``, ``kind``, ``org_unit``,
+    ``area``), ``area="<code>"`` for a commune, then the caller's scope pinned (see the module's
+    docstring)."""
+    if len(texts) > MAX_MATCHERS:
+        raise _selector_invalid(f"at most {MAX_MATCHERS} matchers")
+    matchers = [Matcher.parse(t) for t in texts]
+    for m in matchers:
+        if m.name not in SERIES_LABELS:
+            raise _selector_invalid(f"label {m.name} (one of {', '.join(SERIES_LABELS)})")
+    if area is not None:
+        unit = session.get(OrgUnit, area)
+        if unit is None or unit.level != "commune":
+            raise Invalid("alert_rule_area_unknown", details={"area": area[:32]}, area=area[:32])
+        matchers.append(Matcher("area", "=", area))
+    if not matchers:
+        problem = "a device, a selector or an area is needed"
+        raise Invalid("alert_rule_target_invalid", details={"problem": problem}, problem=problem)
+    if scope is None or scope.is_province:
+        return matchers
+    own = scope.org_code
+    agency = scope.level == "agency"
+    pin, within = ("org_unit", {"org_unit"}) if agency else ("area", {"org_unit", "area"})
+    if any(m.op == "=" and m.name in within and m.value == own for m in matchers):
+        return matchers
+    if any(m.op == "=" and m.name == pin for m in matchers):
+        problem = f'{pin}="{own}"'
+        raise Invalid("alert_rule_out_of_scope", details={"problem": problem}, problem=problem)
+    return [*matchers, Matcher(pin, "=", own)]
+
+
+def selected_devices(
+    session: Session, matchers: Sequence[Matcher], scope: OrgScope | None
+) -> list[DeviceInfo]:
+    """The devices (any status) a group's matchers select now, among those the caller sees."""
+    codes = session.execute(select(Device.code)).scalars().all()
+    infos = directory.lookup(session, codes)
+    return [
+        info
+        for _, info in sorted(infos.items())
+        if engine.matches_all(matchers, series_labels(info))
+        and (scope is None or info.visible_to(scope))
+    ]
+
+
+def _kinds_measuring(matchers: Sequence[Matcher], needed: set[str]) -> list[str]:
+    """The kinds the ``kind`` matchers admit whose default quantities include ``needed``."""
+    on_kind = [m for m in matchers if m.name == "kind"]
+    return [
+        k.code
+        for k in KINDS.values()
+        if needed <= k.quantities.keys() and all(m.matches({"kind": k.code}) for m in on_kind)
+    ]
+
+
+def _device_target(
+    session: Session, spec: RuleSpec, device: str, tree: Mapping[str, Any], scope: OrgScope | None
+) -> tuple[DeviceInfo, float, engine.Condition]:
+    """A device rule's device, expected interval and condition (every quantity measured)."""
+    info = directory.lookup(session, [device]).get(device)
+    if info is None or (scope is not None and not info.visible_to(scope)):
+        raise Invalid("alert_rule_device_unknown", details={"device": device[:64]},
+                      device=device[:64])  # fmt: skip
+    row = session.get(Device, info.id)
+    interval_s = float(row.interval_s if row is not None else DEFAULT_INTERVAL_S)
+    if spec.quantity is not None:  # a flat threshold: this error before the name's syntax
+        _check_measured(info, [spec.quantity])
+    condition = conditions.parse(tree, interval_s)
+    _check_measured(info, conditions.quantities(condition))
+    return info, interval_s, condition
+
+
+def _check_measured(info: DeviceInfo, quantities: Sequence[str]) -> None:
+    for quantity in quantities:
+        if quantity not in info.quantities:
+            raise Invalid(
+                "alert_rule_quantity_unknown",
+                details={"device": info.code, "quantity": quantity[:64],
+                         "quantities": sorted(info.quantities)},
+                device=info.code, quantity=quantity[:64],
+            )  # fmt: skip
+
+
+def _group_target(
+    session: Session, matchers: Sequence[Matcher], tree: Mapping[str, Any], scope: OrgScope | None
+) -> tuple[float, engine.Condition]:
+    """A group rule's expected interval (its slowest device's) and condition: a device the
+    group selects, or a kind it admits, must measure every quantity of the condition."""
+    needed = set(conditions.quantities(conditions.parse(tree, DEFAULT_INTERVAL_S)))
+    measuring = [i.id for i in selected_devices(session, matchers, scope) if needed <= i.quantities]
+    if not measuring and not _kinds_measuring(matchers, needed):
+        text = ", ".join(sorted(needed))
+        raise Invalid("alert_rule_quantity_unselected", details={"quantities": sorted(needed)},
+                      quantities=text)  # fmt: skip
+    slowest = None
+    if measuring:
+        slowest = session.execute(
+            select(func.max(Device.interval_s)).where(Device.id.in_(measuring))
+        ).scalar()
+    interval_s = float(slowest or DEFAULT_INTERVAL_S)
+    return interval_s, conditions.parse(tree, interval_s)
 
 
 def create_rule(
     session: Session, actor: Actor, spec: RuleSpec, scope: OrgScope | None
 ) -> AlertRule:
-    """Store a threshold rule on one device the caller may see (audited ``alert.rule.create``).
-    The rule's expected interval is the device's."""
-    info = directory.lookup(session, [spec.device]).get(spec.device)
-    if info is None or (scope is not None and not info.visible_to(scope)):
-        raise Invalid("alert_rule_device_unknown", details={"device": spec.device[:64]},
-                      device=spec.device[:64])  # fmt: skip
-    if spec.quantity not in info.quantities:
-        raise Invalid(
-            "alert_rule_quantity_unknown",
-            details={"device": info.code, "quantity": spec.quantity[:64],
-                     "quantities": sorted(info.quantities)},
-            device=info.code, quantity=spec.quantity[:64],
-        )  # fmt: skip
-    device = session.get(Device, info.id)
+    """Store a rule on a device, or a group of devices, the caller may see (audited
+    ``alert.rule.create``). Its expected interval is the device's (a group's slowest)."""
+    tree = _tree(spec)
+    if spec.device is not None and (spec.selector or spec.area is not None):
+        problem = "device given with selector or area"
+        raise Invalid("alert_rule_target_invalid", details={"problem": problem}, problem=problem)
+    selector: list[str] = []
+    if spec.device is not None:
+        info, interval_s, condition = _device_target(session, spec, spec.device, tree, scope)
+        device, org_code = info.code, info.org_code
+    else:
+        matchers = group_selector(session, [m.strip() for m in spec.selector or ()], spec.area,
+                                  scope)  # fmt: skip
+        interval_s, condition = _group_target(session, matchers, tree, scope)
+        selector = [matcher_text(m) for m in matchers]
+        device, org_code = None, (scope.org_code if scope is not None else actor.org_code)
+    simple = conditions.simple_threshold(condition)
     row = AlertRule(
         id=new_id(),
         name=spec.name.strip(),
-        device=info.code,
-        selector=[],
-        quantity=spec.quantity,
-        op=spec.op,
-        value=float(spec.value),
+        device=device,
+        selector=selector,
+        quantity=simple.quantity if simple else None,
+        op=simple.op if simple else None,
+        value=simple.value if simple else None,
+        condition=conditions.dump(condition, interval_s),
+        no_data_state=spec.no_data_state,
         for_s=float(spec.for_s),
         severity=spec.severity,
         labels=dict(spec.labels or {}),
         scenario=(spec.scenario or "").strip() or None,
-        interval_s=float(device.interval_s if device is not None else 300),
+        interval_s=interval_s,
         enabled=True,
-        org_code=info.org_code,
+        org_code=org_code,
         created_by=actor.name,
     )
-    engine_rule(row)  # the engine's checks: operator, severity, for_s, labels
+    engine_rule(row)  # the engine's checks: severity, for_s, labels, no-data policy
     session.add(row)
     session.flush()
     record(session, actor, "alert.rule.create", target_type="alert_rule", target_id=row.id,
@@ -187,6 +361,19 @@ def disable_rule(session: Session, actor: Actor, row: AlertRule) -> AlertRule:
     row.enabled = False
     session.flush()
     record(session, actor, "alert.rule.disable", target_type="alert_rule", target_id=row.id,
+           before=before, after=row.snapshot())  # fmt: skip
+    return row
+
+
+def enable_rule(session: Session, actor: Actor, row: AlertRule) -> AlertRule:
+    """Evaluate a disabled rule again (audited ``alert.rule.enable``; 409
+    ``alert_rule_enabled`` when it is)."""
+    if row.enabled:
+        raise Conflict("alert_rule_enabled")
+    before = row.snapshot()
+    row.enabled = True
+    session.flush()
+    record(session, actor, "alert.rule.enable", target_type="alert_rule", target_id=row.id,
            before=before, after=row.snapshot())  # fmt: skip
     return row
 
@@ -259,91 +446,4 @@ def acknowledge(
     record(session, actor, "alert.ack", target_type="alert", target_id=row.id,
            after={"state": row.state, "comment": row.ack_comment,
                   "fingerprint": row.fingerprint})  # fmt: skip
-    return row
-
-
-# --- silences -----------------------------------------------------------------------------
-
-
-def engine_silence(row: AlertSilence) -> engine.Silence:
-    """The engine's silence of a stored one."""
-    return engine.Silence(
-        matchers=tuple(Matcher.parse(m) for m in row.matchers),
-        starts_at=row.starts_at.timestamp(),
-        ends_at=row.ends_at.timestamp(),
-        created_by=row.created_by,
-        comment=row.comment,
-        id=row.id,
-    )
-
-
-def create_silence(
-    session: Session,
-    actor: Actor,
-    matchers: Sequence[str],
-    ends_at: datetime,
-    comment: str,
-    now: datetime,
-    starts_at: datetime | None = None,
-) -> AlertSilence:
-    """Silence the alerts the matchers match from ``starts_at`` (now by default) to
-    ``ends_at``, at most :data:`MAX_SILENCE` and not already over (audited
-    ``alert.silence.create``)."""
-    texts = [m.strip() for m in matchers]
-    start = starts_at or now
-    silence = engine.Silence(
-        matchers=tuple(Matcher.parse(m) for m in texts),
-        starts_at=start.timestamp(),
-        ends_at=ends_at.timestamp(),
-        created_by=actor.name,
-        comment=comment.strip(),
-    )
-    if ends_at <= now or ends_at - start > MAX_SILENCE:
-        problem = "a silence must end in the future and last at most 31 days"
-        raise Invalid("alert_silence_invalid", details={"problem": problem}, problem=problem)
-    row = AlertSilence(
-        id=new_id(),
-        matchers=texts,
-        starts_at=start,
-        ends_at=ends_at,
-        created_by=actor.name,
-        comment=silence.comment,
-    )
-    session.add(row)
-    session.flush()
-    after = {"matchers": texts, "starts_at": start.isoformat(), "ends_at": ends_at.isoformat(),
-             "comment": row.comment}  # fmt: skip
-    record(session, actor, "alert.silence.create", target_type="alert_silence",
-           target_id=row.id, after=after)  # fmt: skip
-    return row
-
-
-def list_silences(session: Session, now: datetime, *, active: bool = True) -> list[AlertSilence]:
-    """Silences not yet over at ``now`` (all of them with ``active=False``), soonest end first."""
-    query = select(AlertSilence).order_by(AlertSilence.ends_at, AlertSilence.id)
-    if active:
-        query = query.where(AlertSilence.ends_at > now)
-    return list(session.execute(query).scalars())
-
-
-def active_silences(session: Session, now: datetime) -> list[engine.Silence]:
-    """The engine's silences in force at ``now``."""
-    rows = session.execute(
-        select(AlertSilence).where(AlertSilence.starts_at <= now, AlertSilence.ends_at > now)
-    ).scalars()
-    return [engine_silence(r) for r in rows]
-
-
-def expire_silence(session: Session, actor: Actor, silence_id: str, now: datetime) -> AlertSilence:
-    """End a silence now (audited ``alert.silence.expire``); one already over is left as is."""
-    row = session.get(AlertSilence, silence_id)
-    if row is None:
-        raise NotFound("alert_silence_not_found")
-    if row.ends_at > now:
-        before = row.ends_at.isoformat()
-        row.ends_at = max(now, row.starts_at + timedelta(microseconds=1))
-        session.flush()
-        record(session, actor, "alert.silence.expire", target_type="alert_silence",
-               target_id=row.id, before={"ends_at": before},
-               after={"ends_at": row.ends_at.isoformat()})  # fmt: skip
     return row

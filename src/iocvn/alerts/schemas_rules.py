@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertSilence, AlertTransition
+from iocvn.alerts.rules import condition_json
+
+MatcherText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class RuleIn(BaseModel):
-    """A threshold rule on one device: ``last(quantity) op value`` held ``for_s`` seconds."""
+    """A rule held ``for_s`` seconds: the flat threshold ``last(quantity) op value`` or a
+    ``condition`` tree (threshold, rate, absent, all, any: docs/alerts.md), on one ``device``
+    or on a group (``selector``: label matchers on device, kind, org_unit, area; ``area``: a
+    commune's code). The service says which combinations are refused, and why."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    device: str = Field(min_length=1, max_length=64)
-    quantity: str = Field(min_length=1, max_length=64)
-    op: Literal[">", "<", ">=", "<=", "==", "!="]
-    value: float = Field(allow_inf_nan=False)
+    device: str | None = Field(default=None, min_length=1, max_length=64)
+    quantity: str | None = Field(default=None, min_length=1, max_length=64)
+    op: Literal[">", "<", ">=", "<=", "==", "!="] | None = None
+    value: float | None = Field(default=None, allow_inf_nan=False)
+    condition: dict[str, Any] | None = None
+    selector: list[MatcherText] | None = Field(default=None, max_length=10)
+    area: str | None = Field(default=None, min_length=1, max_length=32)
     for_s: float = Field(ge=0, le=7 * 86400, allow_inf_nan=False)
     severity: Literal["critical", "warning", "info"]
     labels: dict[str, str] | None = Field(default=None, max_length=20)
     scenario: str | None = Field(default=None, max_length=40)
+    no_data_state: Literal["NoData", "Alerting", "OK"] = "NoData"
 
 
 class RuleOut(BaseModel):
@@ -33,9 +43,11 @@ class RuleOut(BaseModel):
     name: str
     device: str | None
     selector: list[str]
-    quantity: str
-    op: str
-    value: float
+    condition: dict[str, Any] | None
+    quantity: str | None
+    op: str | None
+    value: float | None
+    no_data_state: str
     for_s: float
     severity: str
     labels: dict[str, str]
@@ -51,7 +63,8 @@ class RuleOut(BaseModel):
         """The rule as the API shows it."""
         return cls(
             id=row.id, name=row.name, device=row.device, selector=list(row.selector),
-            quantity=row.quantity, op=row.op, value=row.value, for_s=row.for_s,
+            condition=condition_json(row), quantity=row.quantity, op=row.op, value=row.value,
+            no_data_state=row.no_data_state or "NoData", for_s=row.for_s,
             severity=row.severity, labels=dict(row.labels), scenario=row.scenario,
             interval_s=row.interval_s, enabled=row.enabled, org_unit=row.org_code,
             created_by=row.created_by, created_at=row.created_at,

@@ -20,14 +20,12 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import precision_recall_fscore_support
-from sklearn.pipeline import FeatureUnion, Pipeline
-from skops import io as skops_io
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 from iocvn.feedback.categories import top_level
 from iocvn.feedback.text import features
@@ -132,23 +130,35 @@ class Classifier:
     def to_bytes(self) -> bytes:
         """The model as bytes (skops), to store and load later with ``from_bytes``."""
         return bytes(
-            skops_io.dumps({"format": FORMAT, "pipeline": self._pipeline, "counts": self.counts})
+            _skops().dumps({"format": FORMAT, "pipeline": self._pipeline, "counts": self.counts})
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Classifier:
         """Load a model written by ``to_bytes``; refuse one holding any other type."""
-        untrusted = skops_io.get_untrusted_types(data=data)
+        untrusted = _skops().get_untrusted_types(data=data)
         if untrusted:
             raise ValueError(f"model holds types outside scikit-learn/NumPy/SciPy: {untrusted}")
-        state: dict[str, Any] = skops_io.loads(data)
+        state: dict[str, Any] = _skops().loads(data)
         if state.get("format") != FORMAT:
             raise ValueError(f"model format {state.get('format')!r}, expected {FORMAT}")
         return cls(state["pipeline"], {str(k): int(v) for k, v in state["counts"].items()})
 
 
+def _skops() -> Any:
+    """skops.io, imported when a model is saved or loaded: scikit-learn and SciPy take
+    seconds to import, and most processes (the MQTT consumer, most commands) never classify."""
+    from skops import io
+
+    return io
+
+
 def build_pipeline(alpha: float = ALPHA) -> Pipeline:
     """Untrained features + model; the input is already ``text.features`` of a report."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     return Pipeline(
         [
             (
@@ -269,6 +279,8 @@ def _report(
     if n == 0:
         return Report(0.0, 0.0, 0.0, 0.0, sum(counts.values()), 0, {}, few, tuple(counts))
     labels = sorted(set(truth))
+    from sklearn.metrics import precision_recall_fscore_support
+
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=labels, zero_division=0
     )

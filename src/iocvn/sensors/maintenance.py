@@ -1,7 +1,7 @@
 """Upkeep of the readings store, run by ``iocvn serve`` every hour and by
 ``iocvn sensors maintain``: monthly partitions created ahead (PostgreSQL), raw readings past
 their kind's retention deleted, rollups past theirs deleted (1-minute ones after 90 days,
-hourly after 10 years, daily never).
+hourly after 10 years, daily never), camera events past the camera kind's retention.
 
 On PostgreSQL a monthly partition whose every reading is past the longest raw retention is
 dropped whole (instant, no dead rows to vacuum) before the per-series deletes. Deletes go
@@ -24,6 +24,7 @@ from iocvn.core.jobs import Loop
 from iocvn.core.timeutil import utcnow
 from iocvn.sensors.kinds import KINDS, ROLLUP_DAYS
 from iocvn.sensors.models import Device, Latest, Reading, Rollup
+from iocvn.sensors.models_events import CameraEvent
 
 log = logging.getLogger("iocvn.sensors")
 MONTHS_AHEAD = 3
@@ -39,6 +40,7 @@ class MaintenanceReport:
     partitions_dropped: int = 0
     readings_deleted: int = 0
     rollups_deleted: int = 0
+    events_deleted: int = 0
 
 
 def ensure_partitions(session: Session, now: datetime, months_ahead: int = MONTHS_AHEAD) -> int:
@@ -100,6 +102,10 @@ def prune(session: Session, now: datetime, report: MaintenanceReport) -> None:
             delete(Rollup).where(Rollup.step == step, Rollup.bucket < now - timedelta(days=days))
         )
         report.rollups_deleted += int(done.rowcount or 0)  # type: ignore[attr-defined]
+    # Camera events are kept as long as the raw readings of cameras.
+    expired = now - timedelta(days=KINDS["camera"].raw_days)
+    done = session.execute(delete(CameraEvent).where(CameraEvent.ts < expired))
+    report.events_deleted = int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def run(session: Session, now: datetime) -> MaintenanceReport:
@@ -113,7 +119,10 @@ def run_once(sessions: sessionmaker[Session], now: datetime) -> MaintenanceRepor
     """One run in its own transaction (one node at a time on PostgreSQL); errors logged."""
     report = background.run_locked(sessions, LOCK_KEY, lambda session: run(session, now), log)
     if report is not None and (
-        report.readings_deleted or report.partitions_created or report.partitions_dropped
+        report.readings_deleted
+        or report.events_deleted
+        or report.partitions_created
+        or report.partitions_dropped
     ):
         log.info("sensors maintenance", extra=vars(report))
     return report

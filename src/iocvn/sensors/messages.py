@@ -119,3 +119,69 @@ register(
         ),
     }
 )
+
+# Camera AI events (sensors/events.py): the kinds' labels (the map shows the Vietnamese one)
+# and why an event was not stored (``camera_event.<reason>``; the device and time reasons are
+# those of readings, ``reading.<reason>``).
+EVENT_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "crowd": ("Tụ tập đông người", "Crowd"),
+    "fire": ("Cháy", "Fire"),
+    "smoke": ("Khói", "Smoke"),
+    "flooding": ("Ngập nước", "Flooding"),
+    "congestion": ("Ùn tắc giao thông", "Traffic congestion"),
+    "illegal_parking": ("Đỗ xe sai quy định", "Illegal parking"),
+    "accident": ("Tai nạn giao thông", "Traffic accident"),
+    "intrusion": ("Xâm nhập trái phép", "Intrusion"),
+    "other": ("Sự kiện khác", "Other event"),
+}
+EVENT_REASONS: Final[dict[str, tuple[str, str]]] = {
+    "item_not_object": (
+        "Mỗi phần tử phải là một đối tượng {device, ts, kind, confidence, snapshot}.",
+        "Each item must be an object {device, ts, kind, confidence, snapshot}.",
+    ),
+    "not_a_camera": (
+        "Thiết bị không phải camera AI (loại camera).",
+        "The device is not an AI camera (kind camera).",
+    ),
+    "bad_event_kind": (
+        "kind phải là một trong: crowd, fire, smoke, flooding, congestion, illegal_parking, "
+        "accident, intrusion, other.",
+        "kind must be one of: crowd, fire, smoke, flooding, congestion, illegal_parking, "
+        "accident, intrusion, other.",
+    ),
+    "bad_confidence": (
+        "confidence phải là một số từ 0 đến 1.",
+        "confidence must be a number from 0 to 1.",
+    ),
+    "bad_snapshot": (
+        "snapshot phải là địa chỉ http(s) hoặc khóa tương đối của ảnh (chữ, số, . _ - /).",
+        "snapshot must be an http(s) URL or a relative object key (letters, digits, . _ - /).",
+    ),
+    "bad_attributes": (
+        "attributes phải là một đối tượng JSON không quá 4 KB.",
+        "attributes must be a JSON object of at most 4 KB.",
+    ),
+}
+
+register({f"camera_event.kind.{kind}": pair for kind, pair in EVENT_LABELS.items()})
+register({f"camera_event.{reason}": pair for reason, pair in EVENT_REASONS.items()})
+register(
+    {
+        "error.camera_events_rejected": (
+            "Không sự kiện nào được nhận; xem lý do từng sự kiện.",
+            "No event was accepted; see the reason for each one.",
+        ),
+        "error.camera_events_query": (
+            "Tham số không hợp lệ: {reason}.",
+            "The query is not valid: {reason}.",
+        ),
+        "error.device_adapter_unknown": (
+            "Không có bộ chuyển đổi dữ liệu thiết bị {adapter}; có: {known}.",
+            "There is no device adapter {adapter}; the adapters are: {known}.",
+        ),
+        "error.payload_unreadable": (
+            "Không đọc được dữ liệu gửi đến ({reason}).",
+            "The payload cannot be read ({reason}).",
+        ),
+    }
+)

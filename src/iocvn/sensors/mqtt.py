@@ -1,13 +1,20 @@
-"""MQTT ingestion (R22): readings published to the broker in ``IOCVN_MQTT_URL``, stored by the
-same :func:`iocvn.sensors.ingest.ingest` as HTTP, acknowledged only once committed.
+"""MQTT ingestion (R22): readings and camera events published to the broker in
+``IOCVN_MQTT_URL``, stored by the same :func:`iocvn.sensors.ingest.ingest` and
+:func:`iocvn.sensors.events.ingest_events` as HTTP, acknowledged only once committed.
 
-Two topic conventions, QoS 1:
+What a topic carries is read by a device adapter (:mod:`.adapters`), chosen by the topic
+filters it declares; QoS 1. Built in (:mod:`.formats`, :mod:`.chirpstack`):
 
 - ``<prefix>/<device>/readings`` with ``{"ts": ISO-8601, "values": {quantity: number}}`` or
-  an array of such. Who may publish is the broker's business (its users and ACLs).
+  an array of such, and ``<prefix>/<device>/events`` with camera events. Who may publish is
+  the broker's business (its users and ACLs).
 - FIWARE IoT Agent JSON: ``/json/<apikey>/<device>/attrs`` with flat attributes
   ``{"currentLevel": 2.3, "TimeInstant"?: ISO-8601}`` or an array of such (no
   ``TimeInstant``: the time of reception). The device's API key is checked per message.
+- ChirpStack v4 uplinks on ``application/+/device/+/event/up``.
+
+Installed adapter plugins add their topics; a plugin's topic filter is tried before the
+built-in ones.
 
 **An acknowledged reading is never lost.** The consumer keeps a persistent session (MQTT 5, a
 stable client id, ``clean_start=False``, a session expiry of a week) and acknowledges each
@@ -28,9 +35,9 @@ once stored.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,77 +52,85 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.orm import Session, sessionmaker
 
+from iocvn.config import get_settings
 from iocvn.core.http import begin_writing
 from iocvn.core.timeutil import utcnow
-from iocvn.sensors import ingest
+from iocvn.sensors import events, ingest, plugins
+from iocvn.sensors.adapters import Context, DeviceAdapter, Parsed
+from iocvn.sensors.formats import MAX_ITEMS as MAX_ITEMS  # re-exported: the limits of a message
+from iocvn.sensors.formats import MAX_PAYLOAD as MAX_PAYLOAD
 
 log = logging.getLogger("iocvn.sensors.mqtt")
 
-MAX_PAYLOAD: Final = 256 * 1024  # bytes; a device's message, or a gateway's batch of them
-MAX_ITEMS: Final = 1000  # readings in one message
-FIWARE_TIME: Final = "TimeInstant"
 SESSION_EXPIRY_S: Final = 7 * 24 * 3600  # the broker keeps our session a week offline
 RECEIVE_MAXIMUM: Final = 5000  # unacknowledged messages the broker may send us at once
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """What a message carries: ingest items, or the reason it cannot be read."""
+def _pattern(topic_filter: str) -> re.Pattern[str]:
+    """A regular expression matching the topics an MQTT topic filter matches."""
+    levels = []
+    for level in topic_filter.split("/"):
+        levels.append("[^/]*" if level == "+" else ".*" if level == "#" else re.escape(level))
+    compiled = "/".join(levels)
+    if compiled.endswith("/.*"):  # "a/#" also matches "a"
+        compiled = compiled[:-3] + "(?:/.*)?"
+    return re.compile(compiled + r"\Z", re.DOTALL)
 
-    items: tuple[dict[str, Any], ...] = ()
-    reason: str = ""
-    device: str | None = None
 
-
-def _objects(payload: bytes) -> list[Any] | str:
-    if len(payload) > MAX_PAYLOAD:
-        return "payload_too_large"
+def _filters(adapter: DeviceAdapter, prefix: str) -> list[str]:
+    """An adapter's topic filters (none, logged, when it fails to say)."""
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return "malformed_json"
-    objects = data if isinstance(data, list) else [data]
-    if not objects:
-        return "no_values"
-    if len(objects) > MAX_ITEMS:
-        return "too_many_items"
-    if not all(isinstance(o, dict) for o in objects):
-        return "item_not_object"
-    return objects
+        return [str(t) for t in adapter.topics(prefix)]
+    except Exception:  # a plugin's bug: its topics are left out, the others still read
+        log.exception("device adapter failed", extra={"adapter": getattr(adapter, "name", "?")})
+        return []
 
 
-def parse(topic: str, payload: bytes, prefix: str, now: datetime) -> Parsed:
-    """The ingest items of one message (pure; ``now`` stamps FIWARE readings without time)."""
-    parts = topic.split("/")
-    if len(parts) == 3 and parts[0] == prefix and parts[2] == "readings" and parts[1]:
-        device = parts[1]
-        objects = _objects(payload)
-        if isinstance(objects, str):
-            return Parsed(reason=objects, device=device)
-        return Parsed(
-            tuple(
-                {"device": device, "ts": o.get("ts"), "values": o.get("values")} for o in objects
-            ),
-            device=device,
-        )
-    # "/json/<apikey>/<device>/attrs" splits into ["", "json", key, device, "attrs"]
-    if len(parts) == 5 and parts[:2] == ["", "json"] and parts[4] == "attrs" and all(parts[2:4]):
-        key, device = parts[2], parts[3]
-        objects = _objects(payload)
-        if isinstance(objects, str):
-            return Parsed(reason=objects, device=device)
-        items = []
-        for o in objects:
-            values = {k: v for k, v in o.items() if k != FIWARE_TIME}
-            ts = o.get(FIWARE_TIME, now.isoformat())
-            items.append({"device": device, "ts": ts, "values": values, "key": key})
-        return Parsed(tuple(items), device=device)
-    return Parsed(reason="unknown_topic")
+@dataclass(frozen=True)
+class Routes:
+    """Which adapter reads a topic: the adapters' topic filters in order (plugins first),
+    compiled once."""
+
+    table: tuple[tuple[re.Pattern[str], DeviceAdapter], ...]
+    prefix: str
+
+    @classmethod
+    def of(cls, adapters: Sequence[DeviceAdapter], prefix: str) -> Routes:
+        """The routes of ``adapters`` for iocvn's topic ``prefix``."""
+        table = [(_pattern(f), a) for a in adapters for f in _filters(a, prefix)]
+        return cls(tuple(table), prefix)
+
+    def read(self, topic: str, payload: bytes, now: datetime) -> Parsed:
+        """The readings and events of one message, read by the adapter of its topic."""
+        found = next((a for pattern, a in self.table if pattern.match(topic)), None)
+        if found is None:
+            return Parsed(reason="unknown_topic")
+        try:
+            return found.parse(topic, payload, Context(self.prefix, now))
+        except Exception:  # a plugin's bug: the message is counted, the stream goes on
+            log.exception("device adapter failed", extra={"adapter": found.name})
+            return Parsed(reason="adapter_failed")
 
 
-def topics(prefix: str, group: str) -> list[str]:
-    """The subscriptions: shared by ``group`` (each message to one consumer) unless empty."""
-    plain = [f"{prefix}/+/readings", "/json/+/+/attrs"]
+def parse(
+    topic: str,
+    payload: bytes,
+    prefix: str,
+    now: datetime,
+    adapters: Sequence[DeviceAdapter] | None = None,
+) -> Parsed:
+    """The readings and events of one message, read by the adapter of its topic (pure with
+    the built-in adapters, the default; ``now`` stamps readings without time)."""
+    adapters = plugins.builtin() if adapters is None else adapters
+    return Routes.of(adapters, prefix).read(topic, payload, now)
+
+
+def topics(prefix: str, group: str, adapters: Sequence[DeviceAdapter] | None = None) -> list[str]:
+    """The subscriptions of the adapters (the built-in ones by default): shared by ``group``
+    (each message to one consumer) unless empty."""
+    plain: list[str] = []
+    for adapter in plugins.builtin() if adapters is None else adapters:
+        plain += [t for t in _filters(adapter, prefix) if t not in plain]
     return [f"$share/{group}/{t}" for t in plain] if group else plain
 
 
@@ -160,14 +175,21 @@ class Consumer:
         batch_max: int = 500,
         batch_wait_s: float = 0.02,
         clock: Callable[[], datetime] = utcnow,
+        adapters: Sequence[DeviceAdapter] | None = None,
     ) -> None:
         self.sessions, self.broker, self.prefix = sessions, Broker.from_url(url), prefix
         self.batch_max, self.batch_wait_s, self.clock = batch_max, batch_wait_s, clock
-        self.subscriptions = topics(prefix, group)
+        # The built-in adapters and the installed plugins' (default), or those given.
+        self.adapters = list(
+            plugins.device_adapters(get_settings()) if adapters is None else adapters
+        )
+        self.subscriptions = topics(prefix, group, self.adapters)
+        self.routes = Routes.of(self.adapters, prefix)
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.stopping = threading.Event()
         self.connected = threading.Event()
         self.stored = 0  # readings stored since start (for tests and logs)
+        self.events_stored = 0  # camera events stored since start
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
             manual_ack=True,
@@ -253,9 +275,10 @@ class Consumer:
 
     def _store(self, batch: Sequence[Message]) -> bool:
         now = self.clock()
-        items: list[dict[str, Any]] = []
+        items: list[Any] = []
+        found: list[Any] = []  # camera events
         for message in batch:
-            parsed = parse(message.topic, message.payload, self.prefix, now)
+            parsed = self.routes.read(message.topic, message.payload, now)
             if parsed.reason:
                 ingest.REJECTIONS.labels(parsed.reason, "mqtt").inc()
                 ingest.READINGS.labels("rejected").inc()
@@ -263,18 +286,24 @@ class Consumer:
                     "topic": _safe_topic(message.topic), "reason": parsed.reason,
                 })  # fmt: skip
             items.extend(parsed.items)
-        if not items:
+            found.extend(parsed.events)
+        if not (items or found):
             return True
         try:
             with self.sessions() as session:
                 begin_writing(session)
-                report = ingest.ingest(session, items, channel="mqtt", now=now)
+                none = ingest.IngestReport()
+                report = ingest.ingest(session, items, channel="mqtt", now=now) if items else none
+                seen = (
+                    events.ingest_events(session, found, channel="mqtt", now=now) if found else none
+                )
                 session.commit()
         except Exception:
             log.exception("mqtt batch not stored; retrying", extra={"messages": len(batch)})
             return False
         self.stored += report.accepted
-        for r in report.rejections:
+        self.events_stored += seen.accepted
+        for r in (*report.rejections, *seen.rejections):
             log.warning("mqtt reading rejected", extra={
                 "device": r.device, "reason": r.reason, "quantity": r.quantity,
             })  # fmt: skip

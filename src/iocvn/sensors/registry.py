@@ -31,7 +31,7 @@ from iocvn.sensors.kinds import CODE, KINDS, STATUSES, default_ranges
 from iocvn.sensors.models import Device, Latest
 
 KEY_PREFIX = "iocvnd_"
-RESERVED_CODES = frozenset({"devices", "readings"})  # path segments of the API
+RESERVED_CODES = frozenset({"devices", "readings", "events", "ingest", "map.json"})  # path segments
 QUANTITY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_QUANTITIES = 32
 MAX_INTERVAL_S = 7 * 86400

@@ -16,10 +16,14 @@ so each gauge's are set from its normal level (:func:`levels`): alert level I of
 station (252 m) sits 1.6 m over the demo's normal 250.4 m. A gauge declaring ``alertLevel``
 and ``dangerLevel`` (FIWARE FloodMonitoring) gets them in every reading.
 
+AI cameras also send an occasional event (:func:`camera_event`: a traffic jam at rush hours,
+a car parked where it must not be, a crowd…; flooding when the flood wave is high).
+
 Readings are paced open-loop (reading ``i`` is due at ``start + i / rate``, however long the
 sending takes) and go through a :class:`Transport`: :class:`MqttTransport` (one QoS 1 message
-per reading on ``<prefix>/<device>/readings``) or :class:`HttpTransport` (batches on
-``POST /api/v1/sensors/readings`` with a staff token holding ``sensor.ingest``).
+per reading on ``<prefix>/<device>/readings``, per event on ``…/events``) or
+:class:`HttpTransport` (batches on ``POST /api/v1/sensors/readings`` and ``…/events`` with a
+staff token holding ``sensor.ingest``).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ ALERT_RISE: Final = 1.6  # m over the normal level: alert level (báo động I)
 DANGER_RISE: Final = 2.6  # m over the normal level: danger level
 DEFAULT_LEVEL: Final = 2.0  # m: a gauge with no history, no range and not a demo one
 HTTP_BATCH: Final = 1000  # readings per request (the API takes up to 10 000)
+EVENT_BLOCK_S: Final = 120  # a camera sends at most one event in each block of this many s
 
 
 # --- devices ----------------------------------------------------------------------------------
@@ -320,6 +325,27 @@ def _raw(
     return {}
 
 
+def camera_event(
+    code: str, at: datetime, flood: Flood | None = None, flood_t: float = 0.0
+) -> Item | None:
+    """The event an AI camera sends at ``at``, or None: each 2-minute block of each camera
+    holds one or none, drawn from a seed of the camera and the block — about one in ten
+    blocks, one in three at rush hours (mostly congestion then), flooding when the flood wave
+    stands over the alert level."""
+    draw = random.Random(f"{SEED}:{code}:event:{int(at.timestamp() // EVENT_BLOCK_S)}")
+    rush = max(_bump(_hour(at), 7.5, 1.3), _bump(_hour(at), 17.5, 1.5))
+    kind = "congestion" if draw.random() < rush else draw.choice(
+        ("illegal_parking", "illegal_parking", "crowd", "accident", "other"))  # fmt: skip
+    chance = 0.08 + 0.25 * rush
+    if flood is not None and flood.rise(flood_t) >= ALERT_RISE:
+        kind, chance = "flooding", 0.8
+    if draw.random() >= chance:
+        return None
+    return {"device": code, "ts": at.isoformat(), "kind": kind,
+            "confidence": round(draw.uniform(0.6, 0.97), 2),
+            "snapshot": f"sim/{code}/{at:%Y%m%dT%H%M%S}.jpg"}  # fmt: skip
+
+
 def values(
     device: SimDevice,
     at: datetime,
@@ -347,6 +373,8 @@ class Transport(Protocol):
 
     def send(self, items: list[Item]) -> None: ...
 
+    def send_events(self, items: list[Item]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -370,54 +398,65 @@ class HttpTransport:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"--url must look like http://127.0.0.1:8000, not {base_url!r}")
         self.endpoint = base_url.rstrip("/") + "/api/v1/sensors/readings"
+        self.events_endpoint = base_url.rstrip("/") + "/api/v1/sensors/events"
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.post = post
-        self.sent = self.errors = 0
+        self.sent = self.errors = self.events_sent = 0
         self.last_error = ""
 
     def send(self, items: list[Item]) -> None:
         for i in range(0, len(items), HTTP_BATCH):
-            self._send(items[i : i + HTTP_BATCH])
+            self.sent += self._send(self.endpoint, "readings", items[i : i + HTTP_BATCH])
 
-    def _send(self, batch: list[Item]) -> None:
+    def send_events(self, items: list[Item]) -> None:
+        """Camera events, in one request (a few at a time)."""
+        self.events_sent += self._send(self.events_endpoint, "events", items)
+
+    def _send(self, endpoint: str, field: str, batch: list[Item]) -> int:
+        """Post one batch; how many items were stored (the errors are counted here)."""
         try:
-            status, body = self.post(self.endpoint, json.dumps({"readings": batch}).encode(),
+            status, body = self.post(endpoint, json.dumps({field: batch}).encode(),
                                      self.headers)  # fmt: skip
             answer = json.loads(body) if body else {}
         except (OSError, ValueError) as exc:
             self.errors += len(batch)
             self.last_error = f"{type(exc).__name__}: {exc}"
-            return
-        if status == 422 and answer.get("error") == "readings_rejected":
+            return 0
+        if status == 422 and answer.get("error") in ("readings_rejected", "camera_events_rejected"):
             answer = answer.get("details") or {}
         elif status not in (200, 207):
             self.errors += len(batch)
             self.last_error = (
                 f"HTTP {status} {answer.get('error', '')}: {answer.get('message', '')}"
             )
-            return
+            return 0
         rejections = answer.get("rejections") or []
         failed = {r.get("index") for r in rejections}
         self.errors += len(failed)
-        self.sent += len(batch) - len(failed)
         if rejections:
             first = rejections[0]
             self.last_error = f"{first.get('device')}: {first.get('reason')}"
+        return len(batch) - len(failed)
 
     def close(self) -> None:
         return None
 
 
 class MqttTransport:
-    """One QoS 1 message per reading on ``<prefix>/<device>/readings``; ``sent`` counts the
-    messages the broker acknowledged."""
+    """One QoS 1 message per reading on ``<prefix>/<device>/readings`` (per camera event on
+    ``…/events``); ``sent`` (``events_sent``) counts those the broker acknowledged."""
 
     def __init__(self, url: str, prefix: str, connect_timeout: float = 10.0) -> None:
         broker = Broker.from_url(url)
         self.prefix = prefix
         self.sent = self.errors = self.published = 0
+        self.events_sent = self.events_published = 0
         self.last_error = ""
         self._lock = threading.Lock()
+        # What each message in flight is (by id: True for an event); an acknowledgement may
+        # come before publish() has returned the id, and then waits in _early.
+        self._pending: dict[int, bool] = {}
+        self._early: set[int] = set()
         self._connected = threading.Event()
         self.client = paho.Client(CallbackAPIVersion.VERSION2,
                                   client_id=f"iocvn-sim-{secrets.token_hex(4)}")  # fmt: skip
@@ -444,24 +483,53 @@ class MqttTransport:
         if reason.is_failure:
             self.last_error = f"MQTT disconnected: {reason}"
 
-    def _on_publish(self, _c: paho.Client, _u: Any, _mid: int, _r: Any, _p: Any) -> None:
+    def _on_publish(self, _c: paho.Client, _u: Any, mid: int, _r: Any, _p: Any) -> None:
         with self._lock:
+            event = self._pending.pop(mid, None)
+            if event is None:
+                self._early.add(mid)
+            else:
+                self._acknowledged(event)
+
+    def _acknowledged(self, event: bool) -> None:
+        if event:
+            self.events_sent += 1
+        else:
             self.sent += 1
+
+    def _publish(self, topic: str, payload: str, event: bool) -> None:
+        info = self.client.publish(topic, payload, qos=1)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            with self._lock:
+                self.errors += 1
+            self.last_error = f"MQTT publish: {paho.error_string(info.rc)}"
+            return
+        with self._lock:
+            if info.mid in self._early:  # acknowledged before publish() returned
+                self._early.discard(info.mid)
+                self._acknowledged(event)
+            else:
+                self._pending[info.mid] = event
 
     def send(self, items: list[Item]) -> None:
         for item in items:
             payload = json.dumps({"ts": item["ts"], "values": item["values"]})
-            info = self.client.publish(f"{self.prefix}/{item['device']}/readings", payload, qos=1)
             self.published += 1
-            if info.rc != paho.MQTT_ERR_SUCCESS:
-                with self._lock:
-                    self.errors += 1
-                self.last_error = f"MQTT publish: {paho.error_string(info.rc)}"
+            self._publish(f"{self.prefix}/{item['device']}/readings", payload, event=False)
+
+    def send_events(self, items: list[Item]) -> None:
+        """One QoS 1 message per camera event on ``<prefix>/<device>/events``."""
+        for item in items:
+            payload = json.dumps({k: v for k, v in item.items() if k != "device"})
+            self.events_published += 1
+            self._publish(f"{self.prefix}/{item['device']}/events", payload, event=True)
 
     def close(self, timeout: float = 10.0) -> None:
         """Wait (a while) for the broker to acknowledge what was published, then leave."""
         end = time.monotonic() + timeout
-        while self.sent + self.errors < self.published and time.monotonic() < end:
+        published = self.published + self.events_published
+        while (self.sent + self.events_sent + self.errors < published
+               and time.monotonic() < end):  # fmt: skip
             time.sleep(0.05)
         self.client.disconnect()
         self.client.loop_stop()
@@ -481,6 +549,8 @@ class Simulator:
     _next: int = 0
     _last: dict[str, datetime] = field(default_factory=dict)
     _rngs: dict[str, random.Random] = field(default_factory=dict)
+    events: list[Item] = field(default_factory=list)  # cameras' events, not yet sent
+    _blocks: dict[str, int] = field(default_factory=dict)  # each camera's last event block
 
     def readings(self, count: int, at: datetime, flood_t: float) -> list[Item]:
         """The next ``count`` readings, stamped ``at`` (strictly later per device)."""
@@ -497,6 +567,11 @@ class Simulator:
             reading = values(device, ts, rng, self.flood, flood_t)
             if reading:
                 out.append({"device": device.code, "ts": ts.isoformat(), "values": reading})
+            block = int(ts.timestamp() // EVENT_BLOCK_S)
+            if device.kind == "camera" and self._blocks.get(device.code) != block:
+                self._blocks[device.code] = block
+                seen = camera_event(device.code, ts, self.flood, flood_t)
+                self.events += [seen] if seen else []
         return out
 
     def gauges(self, at: datetime, flood_t: float) -> list[tuple[str, float, Levels]]:
@@ -515,6 +590,9 @@ def progress(sim: Simulator, transport: Transport, at: datetime, flood_t: float,
     rate = transport.sent / elapsed if elapsed > 0 else 0.0
     line = (f"{to_local(at):%H:%M:%S} — đã gửi / sent {transport.sent}, lỗi / errors "
             f"{transport.errors} ({rate:.1f}/s)")  # fmt: skip
+    events = getattr(transport, "events_sent", 0)  # (a transport may not carry events)
+    if events:
+        line += f", sự kiện camera / camera events {events}"
     if sim.flood is not None:
         gauges = sim.gauges(at, flood_t)
         if gauges:
@@ -556,6 +634,9 @@ def run(
             at = clock()
             transport.send(sim.readings(due, at, (at - started_at).total_seconds()))
             made += due
+            if sim.events:
+                transport.send_events(sim.events)
+                sim.events = []
         if transport.last_error and transport.last_error != shown_error:
             shown_error = transport.last_error
             echo(f"  lỗi / error: {shown_error}")
