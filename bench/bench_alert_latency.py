@@ -13,7 +13,9 @@ rules on ingestion as ``iocvn serve`` does.
 
 Environment: ``BENCH_ALERT_RATE`` (default 10 000), ``BENCH_ALERT_SECONDS`` (default 20),
 ``BENCH_ALERT_PROBE_S`` (default 0,2), ``BENCH_PG`` (PostgreSQL instead of SQLite),
-``BENCH_MQTT_URL``.
+``BENCH_ALERT_CONSUMERS`` (consumer processes sharing the subscription, default 1),
+``BENCH_MQTT_URL`` (default: the bench's own Mosquitto, ``leanmqtt.broker``). The publisher
+is ``leanmqtt`` (cheap), the stream's messages sent every 2 ms.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+import leanmqtt
 from common import fresh_database, report
 from sqlalchemy import create_engine, func, select
 
@@ -35,7 +39,7 @@ RATE = float(os.environ.get("BENCH_ALERT_RATE", "10000"))
 SECONDS = float(os.environ.get("BENCH_ALERT_SECONDS", "20"))
 PROBE_S = float(os.environ.get("BENCH_ALERT_PROBE_S", "0.2"))
 STREAM_DEVICES = 400
-BROKER = os.environ.get("BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
+CONSUMERS = int(os.environ.get("BENCH_ALERT_CONSUMERS", "1"))
 
 
 def _setup(probes: int) -> None:
@@ -92,56 +96,62 @@ def _count(url: str) -> int:
         engine.dispose()
 
 
-def main() -> None:
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
+def _reading(level: float) -> bytes:
+    now = datetime.now(UTC).isoformat()
+    return json.dumps({"ts": now, "values": {"currentLevel": level}}).encode()
 
+
+def _consumer(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``iocvn sensors mqtt`` in its own process."""
+    command = [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> None:
     probes = int(SECONDS / PROBE_S) + 2
-    with fresh_database() as url:
+    with fresh_database() as url, leanmqtt.broker() as broker:
         _setup(probes)
         tag = secrets.token_hex(4)
         prefix = f"bench-{tag}"
-        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": BROKER,
-               "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}", "IOCVN_MQTT_TOPIC_PREFIX": prefix,
-               "IOCVN_MQTT_GROUP": "", "IOCVN_LOG_LEVEL": "WARNING"}  # fmt: skip
-        consumer = subprocess.Popen(
-            [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        publisher = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{tag}")
-        publisher.max_inflight_messages_set(1000)
-        publisher.max_queued_messages_set(0)
-        publisher.connect("127.0.0.1", 1883)
-        publisher.loop_start()
+        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": broker,
+               "IOCVN_MQTT_TOPIC_PREFIX": prefix, "IOCVN_LOG_LEVEL": "WARNING",
+               "IOCVN_MQTT_GROUP": f"bench-{tag}" if CONSUMERS > 1 else ""}  # fmt: skip
+        consumers = [
+            _consumer({**env, "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}-{c}"}) for c in range(CONSUMERS)
+        ]
+        where = urlsplit(broker)
+        publisher = leanmqtt.Publisher(where.hostname or "", where.port or 1883, f"pub-{tag}")
         watcher = Watcher(url)
         published: dict[str, float] = {}
         try:
             deadline = time.monotonic() + 60
             while _count(url) == 0 and time.monotonic() < deadline:  # consumer subscribed
-                body = json.dumps({"ts": datetime.now(UTC).isoformat(),
-                                   "values": {"currentLevel": 1.0}})  # fmt: skip
-                publisher.publish(f"{prefix}/BENCH-0000/readings", body, qos=1)
+                publisher.publish(f"{prefix}/BENCH-0000/readings", _reading(1.0))
                 time.sleep(0.5)
             watcher.start()
             base = _count(url)
             total = int(RATE * SECONDS)
             started = time.monotonic()
-            next_probe, probe = started + PROBE_S, 0
-            for m in range(total):
+            sent, probe = 0, 0
+            while sent < total:  # every 2 ms, the messages due by then (and a probe, if due)
                 now = time.monotonic()
-                delay = started + m / RATE - now
-                if delay > 0.002:
-                    time.sleep(delay)
-                if now >= next_probe and probe < probes:
+                due = min(total, int((now - started) * RATE) + 1)
+                if due <= sent:
+                    time.sleep(0.002)
+                    continue
+                burst = []
+                if now >= started + (probe + 1) * PROBE_S and probe < probes:
                     device = f"BENCH-{STREAM_DEVICES + probe:04d}"
-                    body = json.dumps({"ts": datetime.now(UTC).isoformat(),
-                                       "values": {"currentLevel": 9.0}})  # fmt: skip
-                    published[device] = time.monotonic()
-                    publisher.publish(f"{prefix}/{device}/readings", body, qos=1)
-                    next_probe, probe = next_probe + PROBE_S, probe + 1
-                body = json.dumps({"ts": datetime.now(UTC).isoformat(),
-                                   "values": {"currentLevel": 1.0}})  # fmt: skip
-                publisher.publish(f"{prefix}/BENCH-{m % STREAM_DEVICES:04d}/readings", body, qos=1)
+                    burst.append(publisher.packet(f"{prefix}/{device}/readings", _reading(9.0)))
+                    published[device] = now
+                    probe += 1
+                stamp = datetime.now(UTC).isoformat()
+                for m in range(sent, due):
+                    body = json.dumps({"ts": stamp, "values": {"currentLevel": 1.0 + m % 7 / 100}})
+                    topic = f"{prefix}/BENCH-{m % STREAM_DEVICES:04d}/readings"
+                    burst.append(publisher.packet(topic, body.encode()))
+                publisher.send(b"".join(burst))
+                sent = due
             done_publishing = time.monotonic()
             deadline = done_publishing + 120
             expected = base + total + len(published)
@@ -153,16 +163,17 @@ def main() -> None:
             drained = time.monotonic()
         finally:
             watcher.stop.set()
-            publisher.disconnect()
-            publisher.loop_stop()
-            consumer.terminate()
-            consumer.wait(30)
+            publisher.close()
+            for consumer in consumers:
+                consumer.terminate()
+            for consumer in consumers:
+                consumer.wait(30)
         latencies = sorted(
             (watcher.seen[d] - t) * 1000 for d, t in published.items() if d in watcher.seen
         )
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else -1
         report(
-            f"alert latency, publish → firing, stream {RATE:g} readings/s",
+            f"alert latency, publish → firing, stream {RATE:g} readings/s, {CONSUMERS} consumer(s)",
             {
                 "median_ms": round(statistics.median(latencies), 1) if latencies else -1,
                 "p99_ms": round(p99, 1),

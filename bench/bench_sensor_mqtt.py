@@ -2,12 +2,17 @@
 ``BENCH_MQTT_URL``) at a fixed rate, one reading per message (or ``BENCH_MQTT_BATCH`` per
 message), QoS 1, consumed by ``iocvn sensors mqtt`` in its own process and stored.
 
+The publisher is a lean one (``leanmqtt``: packets built beforehand, written to the socket
+every 2 ms), so the load generator takes little of the two cores the system under test has.
+
 Reports the rate offered, the rate stored (readings / time from the first publish until the
 last reading is in the database), and how long after the last publish the last reading was
 stored (the backlog). Environment: ``BENCH_MQTT_RATE`` (readings/s, default 10 000),
 ``BENCH_MQTT_SECONDS`` (default 20), ``BENCH_MQTT_BATCH`` (readings per message, default 1),
 ``BENCH_PG`` (PostgreSQL instead of SQLite), ``BENCH_MQTT_DEVICES`` (default 500),
-``BENCH_MQTT_CONSUMERS`` (consumer processes sharing the subscription, default 1).
+``BENCH_MQTT_CONSUMERS`` (consumer processes sharing the subscription, default 1),
+``BENCH_MQTT_URL`` (a broker; default: a Mosquitto of the bench's own, configured as
+docs/sensors.md advises for production — ``leanmqtt.broker``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
+import leanmqtt
 from common import fresh_database, report
 from sqlalchemy import create_engine, func, select
 
@@ -28,7 +35,6 @@ SECONDS = float(os.environ.get("BENCH_MQTT_SECONDS", "20"))
 BATCH = int(os.environ.get("BENCH_MQTT_BATCH", "1"))
 DEVICES = int(os.environ.get("BENCH_MQTT_DEVICES", "500"))
 CONSUMERS = int(os.environ.get("BENCH_MQTT_CONSUMERS", "1"))
-BROKER = os.environ.get("BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
 def _count(url: str) -> int:
@@ -48,11 +54,24 @@ def _consumer(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def main() -> None:
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
+def _packets(publisher: leanmqtt.Publisher, prefix: str, messages: int) -> list[bytes]:
+    """The stream's PUBLISH packets, built before the clock starts (JSON and timestamps
+    cost the load generator more than the broker)."""
+    start_ts = datetime.now(UTC) - timedelta(hours=2)
+    packets = []
+    for m in range(messages):
+        items = [
+            {"ts": (start_ts + timedelta(milliseconds=m * BATCH + j)).isoformat(),
+             "values": {"currentLevel": (m + j) % 500 / 100}}
+            for j in range(BATCH)
+        ]  # fmt: skip
+        body = json.dumps(items[0] if BATCH == 1 else items).encode()
+        packets.append(publisher.packet(f"{prefix}/BENCH-{m % DEVICES:04d}/readings", body))
+    return packets
 
-    with fresh_database() as url:
+
+def main() -> None:
+    with fresh_database() as url, leanmqtt.broker() as broker:
         from iocvn.core.context import Actor
         from iocvn.db import transaction
         from iocvn.sensors import registry
@@ -66,43 +85,34 @@ def main() -> None:
                 registry.register(session, Actor("bench"), spec, None)
         tag = secrets.token_hex(4)
         prefix = f"bench-{tag}"
-        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": BROKER,
+        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": broker,
                "IOCVN_MQTT_TOPIC_PREFIX": prefix, "IOCVN_LOG_LEVEL": "WARNING",
                # several consumers split the stream through a shared subscription
                "IOCVN_MQTT_GROUP": f"bench-{tag}" if CONSUMERS > 1 else ""}  # fmt: skip
         consumers = [
             _consumer({**env, "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}-{c}"}) for c in range(CONSUMERS)
         ]
-        publisher = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{tag}")
-        publisher.max_inflight_messages_set(1000)
-        publisher.max_queued_messages_set(0)
-        publisher.connect("127.0.0.1", 1883)
-        publisher.loop_start()
+        where = urlsplit(broker)
+        publisher = leanmqtt.Publisher(where.hostname or "", where.port or 1883, f"pub-{tag}")
         try:
             probe_ts = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
-            probe = json.dumps({"ts": probe_ts, "values": {"currentLevel": 0}})
+            probe = json.dumps({"ts": probe_ts, "values": {"currentLevel": 0}}).encode()
             deadline = time.monotonic() + 60
             while _count(url) == 0 and time.monotonic() < deadline:  # consumer subscribed
-                publisher.publish(f"{prefix}/BENCH-0000/readings", probe, qos=1)
+                publisher.publish(f"{prefix}/BENCH-0000/readings", probe)
                 time.sleep(0.5)
             base = _count(url)
             total = int(RATE * SECONDS) // BATCH * BATCH
-            messages = total // BATCH
-            start_ts = datetime.now(UTC) - timedelta(hours=2)
+            packets = _packets(publisher, prefix, total // BATCH)
             started = time.monotonic()
-            for m in range(messages):
-                due = started + m * BATCH / RATE
-                delay = due - time.monotonic()
-                if delay > 0.002:
-                    time.sleep(delay)
-                device = f"BENCH-{m % DEVICES:04d}"
-                items = [
-                    {"ts": (start_ts + timedelta(milliseconds=m * BATCH + j)).isoformat(),
-                     "values": {"currentLevel": (m + j) % 500 / 100}}
-                    for j in range(BATCH)
-                ]  # fmt: skip
-                body = json.dumps(items[0] if BATCH == 1 else items)
-                publisher.publish(f"{prefix}/{device}/readings", body, qos=1)
+            sent = 0
+            while sent < len(packets):  # every 2 ms, the messages due by then
+                due = min(len(packets), int((time.monotonic() - started) * RATE / BATCH) + 1)
+                if due > sent:
+                    publisher.send(b"".join(packets[sent:due]))
+                    sent = due
+                else:
+                    time.sleep(0.002)
             published = time.monotonic()
             deadline = published + 300
             while _count(url) < base + total and time.monotonic() < deadline:
@@ -110,8 +120,7 @@ def main() -> None:
             done = time.monotonic()
             stored = _count(url) - base
         finally:
-            publisher.disconnect()
-            publisher.loop_stop()
+            publisher.close()
             for consumer in consumers:
                 consumer.terminate()
             for consumer in consumers:

@@ -261,3 +261,18 @@ def test_invalid_rules_are_refused_with_a_reason(build: Callable[[], object]) ->
     assert caught.value.code == "alert_rule_invalid"
     problem = caught.value.params["problem"]
     assert t(caught.value.message_key, "en", problem=problem) == f"Invalid alert rule: {problem}"
+
+
+def test_newest_only_says_when_the_latest_values_suffice() -> None:
+    last = Threshold("currentLevel", ">", 3.0)
+    mean = Threshold("currentLevel", ">", 3.0, reduce="mean", window_s=600)
+    rate = Rate("currentLevel", ">", 0.05, window_s=600)
+    silent = Absent("currentLevel", 300)
+
+    def rule(condition: Threshold | Rate | Absent | AllOf | AnyOf) -> Rule:
+        return Rule(name="r", condition=condition)
+
+    assert rule(last).newest_only and rule(silent).newest_only
+    assert rule(AnyOf((last, silent))).newest_only
+    assert not rule(mean).newest_only and not rule(rate).newest_only
+    assert not rule(AllOf((last, rate))).newest_only

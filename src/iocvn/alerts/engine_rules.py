@@ -129,6 +129,10 @@ class Threshold:
         """(quantity, how far back) this condition reads."""
         return ((self.quantity, self.window_s or stale_s),)
 
+    def newest_only(self) -> bool:
+        """Whether the newest sample of each quantity is all this condition reads."""
+        return self.reduce == "last"
+
 
 @dataclass(frozen=True, slots=True)
 class Rate:
@@ -181,6 +185,10 @@ class Rate:
         """(quantity, how far back) this condition reads."""
         return ((self.quantity, self.window_s),)
 
+    def newest_only(self) -> bool:
+        """A rate needs every sample of its window."""
+        return False
+
 
 @dataclass(frozen=True, slots=True)
 class Absent:
@@ -210,6 +218,10 @@ class Absent:
     def needs(self, stale_s: float) -> Iterable[tuple[str, float]]:
         """(quantity, how far back) this condition reads."""
         return ((self.quantity, self.interval_s * self.intervals),)
+
+    def newest_only(self) -> bool:
+        """Whether the newest sample of each quantity is all this condition reads."""
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +257,10 @@ class _Combination:
     def needs(self, stale_s: float) -> Iterable[tuple[str, float]]:
         """(quantity, how far back) each sub-condition reads."""
         return [need for c in self.conditions for need in c.needs(stale_s)]
+
+    def newest_only(self) -> bool:
+        """Whether the newest sample of each quantity is all the sub-conditions read."""
+        return all(c.newest_only() for c in self.conditions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +331,13 @@ class Rule:
     def quantities(self) -> frozenset[str]:
         """The quantities the caller must supply samples of."""
         return frozenset(q for q, _ in self.condition.needs(self.stale_s))
+
+    @property
+    def newest_only(self) -> bool:
+        """Whether the condition reads only the newest sample of each quantity (in the
+        look-back): the caller may then supply just that one (a table of latest values)
+        instead of every sample of the window."""
+        return self.condition.newest_only()
 
     @property
     def lookback_s(self) -> float:

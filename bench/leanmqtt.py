@@ -1,0 +1,131 @@
+"""A lean MQTT 3.1.1 publisher for the benchmarks: QoS 1 PUBLISH packets written straight to
+the socket, PUBACKs counted by a reader thread. paho's Python client costs about a core at
+6 000 messages/s on this machine, which the consumer under test would otherwise lose; this
+one costs a fraction of that. Not for production: no reconnect, no TLS, no retransmission.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _length(n: int) -> bytes:
+    """MQTT's variable-length integer."""
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _string(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack("!H", len(data)) + data
+
+
+class Publisher:
+    """Connects on creation; ``publish`` queues a QoS 1 message; ``acked`` counts PUBACKs."""
+
+    def __init__(self, host: str, port: int, client_id: str) -> None:
+        self.sock = socket.create_connection((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = _string("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 60) + _string(client_id)
+        self.sock.sendall(bytes([0x10]) + _length(len(body)) + body)  # CONNECT, clean session
+        connack = self._read(4)
+        if connack[0] != 0x20 or connack[3] != 0:
+            raise ConnectionError(f"broker refused the connection: {connack!r}")
+        self.acked = 0
+        self.next_id = 1
+        self.reader = threading.Thread(target=self._read_acks, daemon=True)
+        self.reader.start()
+
+    def _read(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("broker closed the connection")
+            data += chunk
+        return data
+
+    def _read_acks(self) -> None:
+        buffer = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+                whole = len(buffer) // 4 * 4  # PUBACK: 0x40 0x02 id id
+                self.acked += whole // 4
+                buffer = buffer[whole:]
+        except OSError:
+            return
+
+    def packet(self, topic: str, payload: bytes) -> bytes:
+        """One QoS 1 PUBLISH packet (a new packet id each time)."""
+        packet_id, self.next_id = self.next_id, self.next_id % 65535 + 1
+        body = _string(topic) + struct.pack("!H", packet_id) + payload
+        return bytes([0x32]) + _length(len(body)) + body
+
+    def send(self, packets: bytes) -> None:
+        """Write prepared packets."""
+        self.sock.sendall(packets)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Send one QoS 1 message now."""
+        self.sock.sendall(self.packet(topic, payload))
+
+    def close(self) -> None:
+        """Disconnect."""
+        try:
+            self.sock.sendall(bytes([0xE0, 0]))
+        finally:
+            self.sock.close()
+
+
+@contextmanager
+def broker() -> Iterator[str]:
+    """``BENCH_MQTT_URL`` when set; else a Mosquitto of our own on a free port, configured as
+    docs/sensors.md advises for production (no count limit on a client's queue, a memory
+    bound instead: the default 1 000 drops messages of a consumer that falls behind)."""
+    given = os.environ.get("BENCH_MQTT_URL")
+    if given:
+        yield given
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with tempfile.TemporaryDirectory() as folder:
+        conf = Path(folder) / "mosquitto.conf"
+        conf.write_text(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            "max_queued_messages 0\nmax_queued_bytes 1000000000\n"
+        )
+        process = subprocess.Popen(
+            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield f"mqtt://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(10)
