@@ -24,12 +24,9 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import leanmqtt
 from common import fresh_database, report
@@ -101,26 +98,14 @@ def _reading(level: float) -> bytes:
     return json.dumps({"ts": now, "values": {"currentLevel": level}}).encode()
 
 
-def _consumer(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``iocvn sensors mqtt`` in its own process."""
-    command = [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def main() -> None:
     probes = int(SECONDS / PROBE_S) + 2
     with fresh_database() as url, leanmqtt.broker() as broker:
         _setup(probes)
         tag = secrets.token_hex(4)
         prefix = f"bench-{tag}"
-        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": broker,
-               "IOCVN_MQTT_TOPIC_PREFIX": prefix, "IOCVN_LOG_LEVEL": "WARNING",
-               "IOCVN_MQTT_GROUP": f"bench-{tag}" if CONSUMERS > 1 else ""}  # fmt: skip
-        consumers = [
-            _consumer({**env, "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}-{c}"}) for c in range(CONSUMERS)
-        ]
-        where = urlsplit(broker)
-        publisher = leanmqtt.Publisher(where.hostname or "", where.port or 1883, f"pub-{tag}")
+        consumers = leanmqtt.consumers(url, broker, prefix, CONSUMERS)
+        publisher = leanmqtt.publisher(broker, f"pub-{tag}")
         watcher = Watcher(url)
         published: dict[str, float] = {}
         try:

@@ -20,11 +20,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import leanmqtt
 from common import fresh_database, report
@@ -46,12 +43,6 @@ def _count(url: str) -> int:
             return int(conn.execute(select(func.count()).select_from(Reading)).scalar_one())
     finally:
         engine.dispose()
-
-
-def _consumer(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``iocvn sensors mqtt`` in its own process."""
-    command = [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _packets(publisher: leanmqtt.Publisher, prefix: str, messages: int) -> list[bytes]:
@@ -85,15 +76,8 @@ def main() -> None:
                 registry.register(session, Actor("bench"), spec, None)
         tag = secrets.token_hex(4)
         prefix = f"bench-{tag}"
-        env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_MQTT_URL": broker,
-               "IOCVN_MQTT_TOPIC_PREFIX": prefix, "IOCVN_LOG_LEVEL": "WARNING",
-               # several consumers split the stream through a shared subscription
-               "IOCVN_MQTT_GROUP": f"bench-{tag}" if CONSUMERS > 1 else ""}  # fmt: skip
-        consumers = [
-            _consumer({**env, "IOCVN_MQTT_CLIENT_ID": f"bench-{tag}-{c}"}) for c in range(CONSUMERS)
-        ]
-        where = urlsplit(broker)
-        publisher = leanmqtt.Publisher(where.hostname or "", where.port or 1883, f"pub-{tag}")
+        consumers = leanmqtt.consumers(url, broker, prefix, CONSUMERS)
+        publisher = leanmqtt.publisher(broker, f"pub-{tag}")
         try:
             probe_ts = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
             probe = json.dumps({"ts": probe_ts, "values": {"currentLevel": 0}}).encode()

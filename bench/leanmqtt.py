@@ -11,12 +11,14 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _length(n: int) -> bytes:
@@ -129,3 +131,26 @@ def broker() -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(10)
+
+
+def consumers(
+    database_url: str, broker_url: str, prefix: str, n: int
+) -> list[subprocess.Popen[bytes]]:
+    """``n`` processes of ``iocvn sensors mqtt`` on ``prefix``'s topics, sharing one
+    subscription when there are several (each message to one of them)."""
+    group = f"{prefix}-group" if n > 1 else ""
+    env = {**os.environ, "IOCVN_DATABASE_URL": database_url, "IOCVN_MQTT_URL": broker_url,
+           "IOCVN_MQTT_TOPIC_PREFIX": prefix, "IOCVN_LOG_LEVEL": "WARNING",
+           "IOCVN_MQTT_GROUP": group}  # fmt: skip
+    command = [sys.executable, "-m", "iocvn.cli", "sensors", "mqtt"]
+    return [
+        subprocess.Popen(command, env={**env, "IOCVN_MQTT_CLIENT_ID": f"{prefix}-{c}"},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for c in range(n)
+    ]  # fmt: skip
+
+
+def publisher(broker_url: str, client_id: str) -> Publisher:
+    """A lean publisher connected to ``mqtt://host:port``."""
+    where = urlsplit(broker_url)
+    return Publisher(where.hostname or "127.0.0.1", where.port or 1883, client_id)
