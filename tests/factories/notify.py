@@ -144,33 +144,46 @@ class SmsRequest:
 
 
 @dataclass
-class SmsGateway:
-    """What the test gateway answers (``status``, ``answer``, after ``delay`` seconds) and
-    what it was sent."""
+class HttpEndpoint:
+    """A test HTTP endpoint: what it answers (``status``, ``answer``, after ``delay``
+    seconds, with ``headers``); subclasses record what they get (``record``)."""
 
-    received: list[SmsRequest] = field(default_factory=list)
     status: int = 200
-    answer: bytes = b'{"id": "gw-1001", "status": "queued"}'
+    answer: bytes = b"{}"
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
+    def record(self, path: str, headers: dict[str, str], raw: bytes) -> None:
+        """Keep one request."""
+        raise NotImplementedError
 
-def _handler(gateway: SmsGateway) -> type[BaseHTTPRequestHandler]:
+
+@dataclass
+class SmsGateway(HttpEndpoint):
+    """The test SMS gateway and what it was sent."""
+
+    received: list[SmsRequest] = field(default_factory=list)
+    answer: bytes = b'{"id": "gw-1001", "status": "queued"}'
+
+    def record(self, path: str, headers: dict[str, str], raw: bytes) -> None:
+        """Keep the request with its JSON body."""
+        self.received.append(SmsRequest("POST", path, headers, json.loads(raw)))
+
+
+def _handler(endpoint: HttpEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            gateway.received.append(
-                SmsRequest("POST", self.path, dict(self.headers.items()), json.loads(raw))
-            )
-            time.sleep(gateway.delay)
+            endpoint.record(self.path, dict(self.headers.items()), raw)
+            time.sleep(endpoint.delay)
             try:
-                self.send_response(gateway.status)
+                self.send_response(endpoint.status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(gateway.answer)))
-                for name, value in gateway.headers.items():
+                self.send_header("Content-Length", str(len(endpoint.answer)))
+                for name, value in endpoint.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(gateway.answer)
+                self.wfile.write(endpoint.answer)
             except OSError:  # the client gave up (a timeout test)
                 pass
 
@@ -181,21 +194,28 @@ def _handler(gateway: SmsGateway) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def sms_gateway() -> Iterator[tuple[SmsGateway, str]]:
-    """A running HTTP SMS gateway on 127.0.0.1 and its URL."""
-    gateway = SmsGateway()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gateway))
+def serving(endpoint: HttpEndpoint, name: str, path: str) -> Iterator[str]:
+    """``endpoint`` running on 127.0.0.1 (a thread) and its URL ending in ``path``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(endpoint))
     server.daemon_threads = True
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sms-gateway", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
     )
     thread.start()
     try:
-        yield gateway, f"http://127.0.0.1:{server.server_address[1]}/api/v1/sms"
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def sms_gateway() -> Iterator[tuple[SmsGateway, str]]:
+    """A running HTTP SMS gateway on 127.0.0.1 and its URL."""
+    gateway = SmsGateway()
+    with serving(gateway, "sms-gateway", "/api/v1/sms") as url:
+        yield gateway, url
 
 
 def sms_env(url: str, **extra: str) -> dict[str, str]:

@@ -17,19 +17,16 @@ diacritics stay) and shortened to a few SMS segments, keeping the headline and t
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import unicodedata
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from iocvn.config import Settings
 from iocvn.core import pii
+from iocvn.notify import httppost
 from iocvn.notify.hooks import DeliveryError, Message, Notifier, hookimpl
 
 # Five concatenated Unicode (UCS-2) segments of 67 characters: Vietnamese with its diacritics
@@ -97,16 +94,6 @@ def sms_text(subject: str, body: str, limit: int = MAX_CHARS) -> str:
     return "\n".join(part for part in (head, middle, *links) if part)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer other than 2xx: never re-sent elsewhere (nor turned into GET)."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect())
-
-
 @dataclass(frozen=True)
 class SmsGatewayNotifier:
     """Sends SMS through one HTTP gateway, one request per message."""
@@ -157,32 +144,12 @@ class SmsGatewayNotifier:
         headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-            self.url,
-            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-            headers=headers,
-            method="POST",
-        )
-        try:
-            with _OPENER.open(request, timeout=self.timeout) as reply:
-                status, answer = reply.status, reply.read(64 * 1024)
-        except urllib.error.HTTPError as exc:
-            detail = self._excerpt(exc.read(2000) if exc.fp else b"", message, payload["to"])
-            raise DeliveryError(f"SMS gateway {self.gateway}: HTTP {exc.code} {detail}") from exc
-        except TimeoutError as exc:
-            raise DeliveryError(self._timed_out()) from exc
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise DeliveryError(self._timed_out()) from exc
-            raise DeliveryError(f"SMS gateway {self.gateway} unreachable: {exc.reason}") from exc
-        except (OSError, http.client.HTTPException) as exc:  # a reset or a cut answer, say
-            raise DeliveryError(f"SMS gateway {self.gateway}: {exc}") from exc
-        if not 200 <= status < 300:
-            raise DeliveryError(f"SMS gateway {self.gateway}: HTTP {status}")
-        return _provider_id(answer)
-
-    def _timed_out(self) -> str:
-        return f"SMS gateway {self.gateway} did not answer within {self.timeout:g} s"
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        answer = httppost.post(
+            self.url, body, headers, self.timeout, f"SMS gateway {self.gateway}",
+            lambda raw: self._excerpt(raw, message, payload["to"]),
+        )  # fmt: skip
+        return httppost.provider_id(answer, ("id", "message_id"))
 
     @staticmethod
     def _excerpt(raw: bytes, message: Message, to: str) -> str:
@@ -194,21 +161,6 @@ class SmsGatewayNotifier:
             if form:
                 text = text.replace(form, pii.mask_phone(national))
         return text
-
-
-def _provider_id(answer: bytes) -> str | None:
-    """The message id in a gateway's JSON answer (``id`` or ``message_id``), if any."""
-    try:
-        data = json.loads(answer) if answer.strip() else None
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    for key in ("id", "message_id"):
-        value = data.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return None
 
 
 @hookimpl

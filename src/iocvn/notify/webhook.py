@@ -24,20 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from iocvn.config import Settings
+from iocvn.notify import httppost
 from iocvn.notify.hooks import DeliveryError, Message, Notifier, hookimpl
 
 SIGNATURE_HEADER = "X-Iocvn-Signature"
-MAX_ANSWER = 64 * 1024
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -72,16 +68,6 @@ def allowed(url: str, allowed_hosts: frozenset[str]) -> bool:
     if parts.scheme not in ("http", "https") or not host:
         return False
     return "*" in allowed_hosts or host in allowed_hosts
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer other than 2xx: never re-sent elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect())
 
 
 @dataclass(frozen=True)
@@ -130,39 +116,8 @@ class WebhookNotifier:
         if not allowed(url, self.allowed_hosts):
             raise DeliveryError(f"webhook {host}: host not in IOCVN_WEBHOOK_HOSTS")
         body = self.payload(message)
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-            url, data=body, headers=self.headers(body), method="POST"
-        )
-        try:
-            with _OPENER.open(request, timeout=self.timeout) as reply:
-                status, answer = reply.status, reply.read(MAX_ANSWER)
-        except urllib.error.HTTPError as exc:
-            raise DeliveryError(f"webhook {host}: HTTP {exc.code}") from exc
-        except TimeoutError as exc:
-            raise DeliveryError(self._timed_out(host)) from exc
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise DeliveryError(self._timed_out(host)) from exc
-            raise DeliveryError(f"webhook {host} unreachable: {exc.reason}") from exc
-        except (OSError, http.client.HTTPException) as exc:  # a reset, a cut answer
-            raise DeliveryError(f"webhook {host}: {exc}") from exc
-        if not 200 <= status < 300:
-            raise DeliveryError(f"webhook {host}: HTTP {status}")
-        return _provider_id(answer)
-
-    def _timed_out(self, host: str) -> str:
-        return f"webhook {host} did not answer within {self.timeout:g} s"
-
-
-def _provider_id(answer: bytes) -> str | None:
-    """The ``id`` in the receiver's JSON answer, if any."""
-    try:
-        data = json.loads(answer) if answer.strip() else None
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("id") not in (None, ""):
-        return str(data["id"])
-    return None
+        answer = httppost.post(url, body, self.headers(body), self.timeout, f"webhook {host}")
+        return httppost.provider_id(answer)
 
 
 @hookimpl
