@@ -24,7 +24,7 @@ from iocvn.app import create_app
 from iocvn.config import get_settings
 from iocvn.core.crypto import new_data_key
 from iocvn.db import engine_for, migrate
-from iocvn.feedback import clock, routing
+from iocvn.feedback import clock, routing, suggest
 from iocvn.migrations.metadata import metadata
 from iocvn.org import geo
 
@@ -116,6 +116,7 @@ def reset(engine: Engine) -> None:
     geo.invalidate()
     clock.invalidate()
     routing.invalidate()
+    suggest.invalidate()
 
 
 @pytest.fixture

@@ -104,19 +104,21 @@ def append_pending(session: Session) -> int:
     if not pending:
         return 0
     session.flush()  # the transaction's other rows first: the chain is locked for its own
-    if session.get_bind().dialect.name == "postgresql":
-        # Queue for the chain on an advisory lock: waiters on the head row itself would all
-        # wake and re-check the updated row at each append (a herd that costs PostgreSQL
-        # more CPU the longer the queue). The row update below then never waits.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     # Lock the tip and read it in one round trip (see module docstring).
     head = cast("Table", AuditHead.__table__)
-    row = session.execute(
-        update(head)
-        .where(head.c.id == 1)
-        .values(last_seq=head.c.last_seq)
-        .returning(head.c.last_seq, head.c.last_hash)
-    ).first()
+    if session.get_bind().dialect.name == "postgresql":
+        # Queue for the chain on an advisory lock, taken by the same statement before the
+        # row: waiters on the head row itself would all wake and re-check the updated row at
+        # each append (a herd that costs PostgreSQL more CPU the longer the queue). Once the
+        # lock is ours the previous holder has committed, and the update reads its tip.
+        row = session.execute(_LOCK_AND_READ, {"key": _CHAIN_LOCK}).first()
+    else:
+        row = session.execute(
+            update(head)
+            .where(head.c.id == 1)
+            .values(last_seq=head.c.last_seq)
+            .returning(head.c.last_seq, head.c.last_hash)
+        ).first()
     seq, prev = (row[0], row[1]) if row is not None else (_head(session).last_seq, GENESIS)
     for entry in pending:
         seq += 1
@@ -133,6 +135,11 @@ def append_pending(session: Session) -> int:
 
 _PENDING = "iocvn.audit.pending"
 _CHAIN_LOCK = 0x10C_A0D1  # the advisory lock key of the chain (any constant, unique to it)
+_LOCK_AND_READ = text(
+    "UPDATE audit_head SET last_seq = audit_head.last_seq"
+    " FROM (SELECT pg_advisory_xact_lock(:key)) AS chain"
+    " WHERE audit_head.id = 1 RETURNING audit_head.last_seq, audit_head.last_hash"
+)
 _MARKS = "iocvn.audit.savepoints"
 _AUDIT_TABLES = frozenset({AuditEntry.__table__, AuditHead.__table__})
 

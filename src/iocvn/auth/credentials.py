@@ -21,6 +21,7 @@ from iocvn.core.context import Actor
 from iocvn.core.crypto import decrypt, encrypt, new_token, same, token_hash
 from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.timeutil import as_utc, utcnow
+from iocvn.org.models import OrgUnit
 
 ISSUER = "iocvn"
 TOKEN_PREFIX = "iocvn_"  # noqa: S105 - a marker, not a secret
@@ -318,24 +319,28 @@ def create_token(
     return plain, row
 
 
-def load_token(session: Session, plain: str) -> tuple[ApiToken, User] | None:
-    """The live token and its account, or None (unknown, revoked, expired, account inactive)."""
+def load_token(session: Session, plain: str) -> tuple[ApiToken, User, OrgUnit | None] | None:
+    """The live token, its account and the account's unit, or None (unknown, revoked,
+    expired, account inactive). One round trip: this runs on every API call."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(plain))
-    ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None:
+    found = session.execute(
+        select(ApiToken, User, OrgUnit)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(OrgUnit, OrgUnit.code == User.org_code)
+        .where(ApiToken.token_hash == token_hash(plain))
+    ).first()
+    if found is None:
+        return None
+    row, user, unit = found
+    if row.revoked_at is not None or user.status != "active":
         return None
     now = utcnow()
     if row.expires_at is not None and as_utc(row.expires_at) <= now:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or user.status != "active":
-        return None
     if row.last_used_at is None or now - as_utc(row.last_used_at) > timedelta(minutes=1):
         row.last_used_at = now
-    return row, user
+    return row, user, unit
 
 
 def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:

@@ -4,7 +4,7 @@ guard routes with :func:`require`. Routes never check roles or scopes themselves
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -90,10 +90,10 @@ def resolve(request: Request, db: DbSession) -> Principal | None:
         found = credentials.load_token(db, bearer)
         if found is None:
             raise Unauthenticated("invalid_token")
-        token, user = found
+        token, user, unit = found
         principal = Principal(
             user=user,
-            scope=_scope(db, user),
+            scope=_scope(db, user, unit),
             via="token",
             request_id=request_id(request),
             ip=client_ip(request),
@@ -116,8 +116,8 @@ def resolve(request: Request, db: DbSession) -> Principal | None:
     return principal
 
 
-def _scope(db: DbSession, user: User) -> OrgScope:
-    unit = db.get(OrgUnit, user.org_code)
+def _scope(db: DbSession, user: User, unit: OrgUnit | None = None) -> OrgScope:
+    unit = unit or db.get(OrgUnit, user.org_code)
     if unit is None:  # the FK makes this impossible; refuse rather than widen the scope
         raise Forbidden("org_unit_missing")
     return OrgScope.of(unit)
@@ -154,14 +154,14 @@ async def current(request: Request, db: DbSession) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current)]
 
 
-def require(permission: str) -> Callable[[Principal], Principal]:
+def require(permission: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting callers whose role holds ``permission``.
 
     Use as ``principal: Annotated[Principal, Depends(require("org.write"))]``; the guard
     carries ``.permission`` so the generated permission tests find every guarded route.
     """
 
-    def _guard(principal: CurrentPrincipal) -> Principal:
+    async def _guard(principal: CurrentPrincipal) -> Principal:  # async: no thread for this
         if not principal.can(permission):
             raise Forbidden(details={"permission": permission})
         return principal

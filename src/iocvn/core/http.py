@@ -7,7 +7,7 @@ before the response is sent, and rolled back if anything raised.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Annotated, Any, Protocol
 
@@ -95,7 +95,7 @@ async def _db(request: Request) -> AsyncIterator[Session]:
             await slots.enter_async_context(slot)
         session = factory()
         try:
-            if writing:
+            if writing and session.get_bind().dialect.name == "sqlite":  # a no-op elsewhere
                 await run_in_threadpool(begin_writing, session)
             yield session
         except BaseException:
@@ -166,12 +166,12 @@ class Caller(Protocol):
         """The audit actor for this caller's changes."""
 
 
-def requires(permission: str) -> Callable[[Request], Caller]:
+def requires(permission: str) -> Callable[[Request], Awaitable[Caller]]:
     """A guard for routes of domains below ``auth``: the resolved caller must hold
     ``permission``. Fails closed (401) when no resolver ran before it.
     """
 
-    def _guard(request: Request) -> Caller:
+    async def _guard(request: Request) -> Caller:  # async: no thread for this
         caller: Caller | None = getattr(request.state, "principal", None)
         if caller is None:
             raise Unauthenticated()

@@ -30,6 +30,7 @@ from iocvn.core.context import Actor
 from iocvn.core.crypto import token_hash
 from iocvn.core.errors import Invalid, IocError
 from iocvn.core.i18n import register
+from iocvn.core.ids import new_id
 from iocvn.core.timeutil import utcnow
 from iocvn.feedback import clock, photos
 from iocvn.feedback.models import CHANNELS, Feedback, FeedbackCategory, FeedbackEvent, FeedbackPhoto
@@ -246,6 +247,7 @@ def submit(
     lat, lon, area, located = _place(session, province, report, shots)
     secret = secrets.token_urlsafe(12)
     case = Feedback(
+        id=new_id(),  # known now: the rows below refer to it, all written by one flush
         code=_new_code(session, now),
         secret_hash=token_hash(secret),
         channel=channel,
@@ -269,8 +271,8 @@ def submit(
     chosen = case.category_code or case.suggested_category
     target = route(session, chosen, area)
     case.org_code = target.org_code if target else None
+    clock.start_stage(session, case, "accept", now, known_pauses=())  # none yet
     session.add(case)
-    session.flush()
     for shot in shots:
         session.add(
             FeedbackPhoto(
@@ -278,7 +280,6 @@ def submit(
                 data=shot.data, width=shot.width, height=shot.height, sha256=shot.sha256,
             )
         )  # fmt: skip
-    clock.start_stage(session, case, "accept", now, known_pauses=())  # none yet
     session.add(
         FeedbackEvent(
             feedback_id=case.id, at=now, kind="received", actor=actor.name, public=True,
@@ -286,7 +287,7 @@ def submit(
                   "suggested": case.suggested_category, "area": area, "located_by": located},
         )
     )  # fmt: skip
-    session.flush()
+    session.flush()  # one flush for the case, its photos and first step: defaults are set
     audit.record(
         session, actor, "feedback.receive", target_type="feedback", target_id=case.id,
         after={"code": case.code, "channel": channel, "category": case.category_code,

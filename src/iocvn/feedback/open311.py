@@ -266,7 +266,7 @@ def submitter(db: Session, api_key: str, request: Request) -> Actor:
     found = credentials.load_token(db, api_key)
     if found is None:
         raise Forbidden("open311_api_key_invalid")
-    token, user = found
+    token, user, _ = found
     if not has_permission(user.role, "feedback.submit"):
         raise Forbidden("open311_api_key_denied")
     if "write" not in token.scopes:

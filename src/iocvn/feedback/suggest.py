@@ -3,8 +3,9 @@ labelled history (cases whose category an operator confirmed or corrected), and 
 
 A model is trained only by this service (``train_from_history``), stored with its held-out
 accuracy in ``feedback_classifiers`` and made active; the loaded model is cached by its id,
-so a suggestion costs one small query and the model's prediction. Without an active model
-there is no suggestion and operators classify by hand.
+and which model is active is read again every few seconds (a model trained by another server
+process is used within that time), so a suggestion costs the model's prediction. Without an
+active model there is no suggestion and operators classify by hand.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
+from iocvn.core.cache import Rechecked
 from iocvn.core.context import Actor
 from iocvn.core.errors import Invalid
 from iocvn.core.i18n import register
@@ -26,6 +28,14 @@ MIN_CASES = 20
 HELD_OUT = 0.2
 _LOCK = threading.Lock()
 _LOADED: dict[str, classify.Classifier] = {}
+_ACTIVE: Rechecked[str | None] = Rechecked()
+"""The active model's id by database (the answer is its own version)."""
+
+
+def invalidate() -> None:
+    """Forget which model is active (this process trained one, or the tables were emptied)."""
+    _ACTIVE.clear()
+
 
 register(
     {
@@ -41,9 +51,13 @@ register(
 
 def active_model(session: Session) -> tuple[str, classify.Classifier] | None:
     """The active model (id, loaded classifier), if any."""
-    model_id = session.execute(
-        select(ClassifierModel.id).where(ClassifierModel.active.is_(True))
-    ).scalar_one_or_none()
+
+    def read() -> str | None:
+        return session.execute(
+            select(ClassifierModel.id).where(ClassifierModel.active.is_(True))
+        ).scalar_one_or_none()
+
+    model_id = _ACTIVE.get(session.get_bind().engine.url, read, read)
     if model_id is None:
         return None
     with _LOCK:
@@ -116,6 +130,7 @@ def train_and_activate(
                           created_by=actor.name)  # fmt: skip
     session.add(row)
     session.flush()
+    invalidate()
     audit.record(
         session, actor, "feedback.classifier_train", target_type="feedback_classifier",
         target_id=row.id,

@@ -43,9 +43,14 @@ _INDEXES: Rechecked[_Index] = Rechecked()
 process may have imported boundaries); this process's own imports call :func:`invalidate`."""
 
 
+_PROVINCES: Rechecked[str | None] = Rechecked()
+"""The home province by database (the answer is its own version)."""
+
+
 def invalidate() -> None:
-    """Forget every index (boundaries changed)."""
+    """Forget every index and the home province (boundaries or units changed)."""
     _INDEXES.clear()
+    _PROVINCES.clear()
 
 
 def _version(session: Session, province_code: str) -> tuple[Any, ...]:
@@ -131,13 +136,19 @@ def has_boundaries(session: Session, province_code: str) -> bool:
 
 def home_province(session: Session) -> str | None:
     """The province this installation serves: its one current province-level unit (the one
-    with the smallest code when several were seeded, as in tests)."""
-    return session.execute(
-        select(OrgUnit.code)
-        .where(OrgUnit.level == "province", OrgUnit.valid_to.is_(None))
-        .order_by(OrgUnit.code)
-        .limit(1)
-    ).scalar_one_or_none()
+    with the smallest code when several were seeded, as in tests). Asked on every citizen
+    report, so the answer is kept and read again every few seconds (:data:`_PROVINCES`)."""
+
+    def read() -> str | None:
+        return session.execute(
+            select(OrgUnit.code)
+            .where(OrgUnit.level == "province", OrgUnit.valid_to.is_(None))
+            .order_by(OrgUnit.code)
+            .limit(1)
+        ).scalar_one_or_none()
+
+    key = session.get_bind().engine.url
+    return _PROVINCES.get(key, read, read)
 
 
 def installed_province(session: Session) -> str:
