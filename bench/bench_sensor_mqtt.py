@@ -7,7 +7,8 @@ every 2 ms), so the load generator takes little of the two cores the system unde
 
 Reports the rate offered, the rate stored (readings / time from the first publish until the
 last reading is in the database), and how long after the last publish the last reading was
-stored (the backlog). Environment: ``BENCH_MQTT_RATE`` (readings/s, default 10 000),
+stored (the backlog), and the consumers' CPU per message over that time (``/proc``: user +
+system of their processes). Environment: ``BENCH_MQTT_RATE`` (readings/s, default 10 000),
 ``BENCH_MQTT_SECONDS`` (default 20), ``BENCH_MQTT_BATCH`` (readings per message, default 1),
 ``BENCH_PG`` (PostgreSQL instead of SQLite), ``BENCH_MQTT_DEVICES`` (default 500),
 ``BENCH_MQTT_CONSUMERS`` (consumer processes sharing the subscription, default 1),
@@ -88,6 +89,7 @@ def main() -> None:
             base = _count(url)
             total = int(RATE * SECONDS) // BATCH * BATCH
             packets = _packets(publisher, prefix, total // BATCH)
+            cpu_before = leanmqtt.cpu_seconds(consumers)
             started = time.monotonic()
             sent = 0
             while sent < len(packets):  # every 2 ms, the messages due by then
@@ -102,6 +104,7 @@ def main() -> None:
             while _count(url) < base + total and time.monotonic() < deadline:
                 time.sleep(0.1)
             done = time.monotonic()
+            cpu = leanmqtt.cpu_seconds(consumers) - cpu_before
             stored = _count(url) - base
         finally:
             publisher.close()
@@ -119,6 +122,8 @@ def main() -> None:
                 "stored": stored,
                 "sent": total,
                 "backlog_s": round(done - published, 2),
+                "consumer_cores": round(cpu / (done - started), 2),
+                "consumer_us_per_message": round(cpu / (total // BATCH) * 1e6, 1),
             },
         )
 

@@ -150,6 +150,19 @@ def consumers(
     ]  # fmt: skip
 
 
+def cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float:
+    """CPU time (user + system) the processes have used so far, from ``/proc/<pid>/stat``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for process in processes:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone (or not Linux): counts nothing
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def publisher(broker_url: str, client_id: str) -> Publisher:
     """A lean publisher connected to ``mqtt://host:port``."""
     where = urlsplit(broker_url)

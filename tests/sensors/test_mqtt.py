@@ -1,15 +1,19 @@
 """MQTT ingestion against the real Mosquitto on 127.0.0.1:1883: both topic conventions, bad
 messages counted and acknowledged, and no acknowledged reading lost when the consumer is
-killed with SIGKILL in the middle of a QoS 1 stream."""
+killed with SIGKILL in the middle of a QoS 1 stream, nor when its connection to the broker
+is cut or the broker is unreachable for a while."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -138,6 +142,16 @@ def _count(db: Engine) -> int:
         return int(session.scalar(select(func.count()).select_from(Reading)) or 0)
 
 
+def _paced(total: int, rate: float, start: datetime) -> Iterator[tuple[int, str]]:
+    """``total`` readings one second apart from ``start``, each due at ``i / rate`` s."""
+    began = time.monotonic()
+    for i in range(total):
+        time.sleep(max(0.0, began + i / rate - time.monotonic()))
+        body = {"ts": (start + timedelta(seconds=i)).isoformat(),
+                "values": {"currentLevel": i / 100}}  # fmt: skip
+        yield i, json.dumps(body)
+
+
 def _wait(condition: Callable[[], bool], timeout: float = 30) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -176,7 +190,7 @@ def test_both_conventions_are_stored_and_bad_ones_counted(
             publisher.publish(topic, json.dumps(body), qos=1).wait_for_publish(5)
         publisher.publish(f"{prefix}/KC-MQ-01/readings", b"{oops", qos=1).wait_for_publish(5)
         assert _wait(lambda: _count(db) == 5), _count(db)
-        assert _wait(lambda: consumer.inbox.empty())
+        assert _wait(lambda: consumer.backlog == 0)
     finally:
         consumer.stop()
     with Session(db) as session:
@@ -217,7 +231,7 @@ def test_camera_events_and_chirpstack_uplinks_are_stored(
         ]:  # fmt: skip
             publisher.publish(topic, json.dumps(body), qos=1).wait_for_publish(5)
         assert _wait(lambda: _count(db) == 1 and consumer.events_stored == 1)
-        assert _wait(lambda: consumer.inbox.empty())
+        assert _wait(lambda: consumer.backlog == 0)
         time.sleep(0.3)  # (the duplicate's batch, if separate)
     finally:
         consumer.stop()
@@ -258,12 +272,9 @@ def test_no_acknowledged_reading_is_lost_when_the_consumer_is_killed(
         probe = json.dumps({"ts": (start - timedelta(minutes=1)).isoformat(),
                             "values": {"currentLevel": -1}})  # fmt: skip
         assert _wait(lambda: publisher.publish(topic, probe, qos=1) and _count(db) > 0, 60)
-        sent, began = [], time.monotonic()
-        for i in range(total):
-            time.sleep(max(0.0, began + i / rate - time.monotonic()))
-            body = {"ts": (start + timedelta(seconds=i)).isoformat(),
-                    "values": {"currentLevel": i / 100}}  # fmt: skip
-            sent.append(publisher.publish(topic, json.dumps(body), qos=1))
+        sent = []
+        for i, body in _paced(total, rate, start):
+            sent.append(publisher.publish(topic, body, qos=1))
             if i == total // 2:  # mid-stream: readings received, some not yet stored
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
@@ -279,3 +290,87 @@ def test_no_acknowledged_reading_is_lost_when_the_consumer_is_killed(
                 process.terminate()
                 process.wait(15)
     assert _count(db) == total + 1  # nothing lost, nothing twice
+
+
+class Proxy:
+    """A TCP relay to the broker whose connections the test can cut, and which can refuse
+    new ones for a while (the broker gone)."""
+
+    def __init__(self, upstream: mqtt.Broker) -> None:
+        self.upstream = upstream
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"mqtt://127.0.0.1:{self.server.getsockname()[1]}"
+        self.refusing = threading.Event()
+        self.live: list[socket.socket] = []
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                inside, _ = self.server.accept()
+            except OSError:
+                return
+            if self.refusing.is_set():
+                inside.close()
+                continue
+            self.accepted += 1
+            outside = socket.create_connection((self.upstream.host, self.upstream.port))
+            self.live += [inside, outside]
+            for a, b in ((inside, outside), (outside, inside)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        for s in (source, sink):
+            s.close()
+
+    def cut(self) -> None:
+        """Close every relayed connection, as a network failure would."""
+        live, self.live = self.live, []
+        for s in live:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.cut()
+        self.server.close()
+
+
+@needs_broker
+def test_no_acknowledged_reading_is_lost_when_the_connection_drops(
+    org: Session, db: Engine, names: dict[str, str], publisher: paho.Client
+) -> None:
+    device(org, "KC-DROP-01")
+    proxy = Proxy(mqtt.Broker.from_url(BROKER))
+    consumer = mqtt.Consumer(session_factory(db), proxy.url, names["client"],
+                             prefix=names["prefix"], group=names["group"]).start()  # fmt: skip
+    total, rate, topic = 900, 300.0, f"{names['prefix']}/KC-DROP-01/readings"
+    start = datetime.now(UTC) - timedelta(hours=1)
+    try:
+        assert consumer.connected.wait(10)
+        time.sleep(0.3)  # the subscriptions are granted
+        sent = []
+        for i, body in _paced(total, rate, start):
+            sent.append(publisher.publish(topic, body, qos=1))
+            if i in (200, 400):  # cut mid-stream: reconnected at once
+                proxy.cut()
+            if i == 600:  # then unreachable for 0,5 s: refused at once, in again after 1 s
+                proxy.refusing.set()
+                proxy.cut()
+            if i == 750:
+                proxy.refusing.clear()
+        for info in sent:
+            info.wait_for_publish(10)
+        assert _wait(lambda: _count(db) == total, 60), (_count(db), total)
+        assert _wait(lambda: consumer.backlog == 0)
+    finally:
+        consumer.stop()
+        proxy.close()
+    assert _count(db) == total  # nothing lost, nothing twice
+    assert proxy.accepted == 4  # the first connection and three reconnections

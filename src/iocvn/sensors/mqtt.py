@@ -18,13 +18,18 @@ built-in ones.
 
 **An acknowledged reading is never lost.** The consumer keeps a persistent session (MQTT 5, a
 stable client id, ``clean_start=False``, a session expiry of a week) and acknowledges each
-message by hand (paho's ``manual_ack``) only after the transaction that stored it — or
-rejected its content — has committed. If the process dies first, the broker still holds the
-message and delivers it again when the consumer reconnects; a reading stored twice is a
-duplicate and ignored. Messages are taken in batches (up to ``batch_max`` or
-``batch_wait_s``): one transaction and one statement per batch, not per message. Several
-consumers (server processes) share the stream through a shared subscription
-(``$share/<group>/…``), each message going to one.
+message only after the transaction that stored it — or rejected its content — has committed.
+If the process dies or the connection drops first, the broker still holds the message and
+delivers it again when the consumer reconnects (at once, then with back-off up to 30 s); a
+reading stored twice is a duplicate and ignored. Messages are taken in batches (up to
+``batch_max`` or ``batch_wait_s``): one transaction and one statement per batch, and the
+batch's PUBACKs in one write after the commit. Several consumers (server processes) share
+the stream through a shared subscription (``$share/<group>/…``), each message going to one.
+
+One thread per consumer reads the socket, stores and acknowledges: no hand-over between
+threads per message, and while a transaction runs the broker's messages wait in the socket,
+so the next read takes them all (:mod:`.mqttlink`, :mod:`.mqttwire`; why not paho-mqtt:
+decision 0010).
 
 A message that cannot be read (not JSON, wrong shape, too large, an unknown topic) is
 rejected, counted (``iocvn_sensor_rejections_total{channel="mqtt"}``), logged with its topic
@@ -36,7 +41,6 @@ once stored.
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
 import time
@@ -44,12 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import urlsplit
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.config import get_settings
@@ -59,11 +58,17 @@ from iocvn.sensors import events, ingest, plugins
 from iocvn.sensors.adapters import Context, DeviceAdapter, Parsed
 from iocvn.sensors.formats import MAX_ITEMS as MAX_ITEMS  # re-exported: the limits of a message
 from iocvn.sensors.formats import MAX_PAYLOAD as MAX_PAYLOAD
+from iocvn.sensors.mqttlink import Broker as Broker  # re-exported: where to connect
+from iocvn.sensors.mqttlink import Link
+from iocvn.sensors.mqttwire import Publish as Message  # a received message (mid acks it)
+from iocvn.sensors.mqttwire import WireError, pubacks
 
 log = logging.getLogger("iocvn.sensors.mqtt")
 
 SESSION_EXPIRY_S: Final = 7 * 24 * 3600  # the broker keeps our session a week offline
 RECEIVE_MAXIMUM: Final = 5000  # unacknowledged messages the broker may send us at once
+KEEPALIVE_S: Final = 30
+RETRY_MAX_S: Final = 30  # the longest wait between two connection (or storing) attempts
 
 
 def _pattern(topic_filter: str) -> re.Pattern[str]:
@@ -134,33 +139,6 @@ def topics(prefix: str, group: str, adapters: Sequence[DeviceAdapter] | None = N
     return [f"$share/{group}/{t}" for t in plain] if group else plain
 
 
-@dataclass(frozen=True)
-class Broker:
-    """Where to connect, from ``mqtt://user:password@host:port``."""
-
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def from_url(cls, url: str) -> Broker:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise ValueError(f"IOCVN_MQTT_URL must look like mqtt://host:1883, not {url!r}")
-        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
-
-
-@dataclass
-class Message:
-    """A received message waiting for its batch (paho's ``mid`` acknowledges it)."""
-
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
-
-
 class Consumer:
     """Subscribes, stores in batches, acknowledges after commit; ``start()`` / ``stop()``."""
 
@@ -178,6 +156,7 @@ class Consumer:
         adapters: Sequence[DeviceAdapter] | None = None,
     ) -> None:
         self.sessions, self.broker, self.prefix = sessions, Broker.from_url(url), prefix
+        self.client_id = client_id
         self.batch_max, self.batch_wait_s, self.clock = batch_max, batch_wait_s, clock
         # The built-in adapters and the installed plugins' (default), or those given.
         self.adapters = list(
@@ -185,93 +164,114 @@ class Consumer:
         )
         self.subscriptions = topics(prefix, group, self.adapters)
         self.routes = Routes.of(self.adapters, prefix)
-        self.inbox: queue.Queue[Message] = queue.Queue()
         self.stopping = threading.Event()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # connected and subscribed
         self.stored = 0  # readings stored since start (for tests and logs)
         self.events_stored = 0  # camera events stored since start
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )  # fmt: skip
-        if self.broker.username:
-            self.client.username_pw_set(self.broker.username, self.broker.password)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(1, 30)
-        self.writer = threading.Thread(target=self._run, name="iocvn-mqtt-ingest", daemon=True)
+        self.backlog = 0  # messages received on this connection and not yet acknowledged
+        self.link: Link | None = None
+        self.thread = threading.Thread(target=self._run, name="iocvn-mqtt-ingest", daemon=True)
 
     def start(self) -> Consumer:
-        # MQTT 5: the session outlives the connection (SESSION_EXPIRY_S), and the broker may
-        # have RECEIVE_MAXIMUM messages unacknowledged with us — acknowledging after commit,
-        # a window of 20 (MQTT 3.1.1's usual broker default) would cap the stream at 20 per
-        # transaction.
-        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        connect.SessionExpiryInterval = SESSION_EXPIRY_S
-        connect.ReceiveMaximum = RECEIVE_MAXIMUM
-        self.client.connect_async(
-            self.broker.host, self.broker.port, keepalive=30, clean_start=False,
-            properties=connect,
-        )  # fmt: skip
-        self.client.loop_start()
-        self.writer.start()
+        self.thread.start()
         return self
 
     def stop(self, timeout: float = 10) -> None:
         """Store and acknowledge what was received, then disconnect."""
         self.stopping.set()
-        self.writer.join(timeout)
-        self.client.disconnect()
-        self.client.loop_stop()
+        if self.thread.ident is not None:
+            self.thread.join(timeout)
+        link = self.link
+        if self.thread.is_alive() and link is not None:  # stuck (the database?): cut it
+            log.warning("mqtt consumer did not stop in time; disconnecting")
+            link.abort()
 
-    # paho's network thread -------------------------------------------------------------
-
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.warning("mqtt connection refused", extra={"reason": str(reason)})
-            return
-        client.subscribe([(t, 1) for t in self.subscriptions])
-        self.connected.set()
-        log.info("mqtt connected", extra={"broker": f"{self.broker.host}:{self.broker.port}"})
-
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self.connected.clear()
-        if not self.stopping.is_set():
-            log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
-
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Message(msg.mid, msg.qos, msg.topic, bytes(msg.payload)))
-
-    # the writer thread -----------------------------------------------------------------
-
-    def _take(self) -> list[Message]:
-        try:
-            batch = [self.inbox.get(timeout=0.2)]
-        except queue.Empty:
-            return []
-        until = time.monotonic() + self.batch_wait_s
-        while len(batch) < self.batch_max:
-            try:
-                batch.append(self.inbox.get(timeout=max(0.0, until - time.monotonic())))
-            except queue.Empty:
-                break
-        return batch
+    # the consumer's thread -------------------------------------------------------------
 
     def _run(self) -> None:
+        delay = 0.0  # after a drop, reconnect at once; after a failure, back off
+        while not self.stopping.wait(delay):
+            try:
+                # MQTT 5: the session outlives the connection (SESSION_EXPIRY_S), and the
+                # broker may have RECEIVE_MAXIMUM messages unacknowledged with us —
+                # acknowledging after commit, a window of 20 (MQTT 3.1.1's usual broker
+                # default) would cap the stream at 20 per transaction.
+                self.link = Link.open(
+                    self.broker, self.client_id, self.subscriptions, keepalive=KEEPALIVE_S,
+                    session_expiry=SESSION_EXPIRY_S, receive_maximum=RECEIVE_MAXIMUM,
+                )  # fmt: skip
+            except (OSError, WireError) as error:
+                delay = min(max(delay * 2, 1.0), RETRY_MAX_S)
+                log.warning("mqtt connection failed; retrying", extra={
+                    "broker": str(self.broker), "reason": str(error), "retry_s": delay,
+                })  # fmt: skip
+                continue
+            delay = 0.0
+            self.connected.set()
+            log.info("mqtt connected", extra={
+                "broker": str(self.broker), "session_present": self.link.session_present,
+            })  # fmt: skip
+            try:
+                self._serve(self.link)
+            except Exception as error:
+                # What was not acknowledged is the broker's again: it delivers it anew.
+                self.connected.clear()
+                self.backlog = 0
+                self.link.close(error.reason if isinstance(error, WireError) else None)
+                if isinstance(error, OSError | WireError):  # the connection, the broker
+                    log.warning("mqtt disconnected; reconnecting", extra={"reason": str(error)})
+                else:  # our bug: the consumer must outlive it (a second later, afresh)
+                    log.exception("mqtt consumer failed; reconnecting")
+                    delay = 1.0
+                continue
+            self.connected.clear()
+            self.link.close()
+            return
+
+    def _serve(self, link: Link) -> None:
+        """Receive, store in batches and acknowledge until stopped (storing what came)."""
+        pending = link.early
+        self.backlog = len(pending)
+        since = time.monotonic()  # when the batch being gathered began
         while True:
-            batch = self._take()
-            if not batch:
+            if not pending:
                 if self.stopping.is_set():
                     return
+                pending = link.receive(0.2)
+                self.backlog += len(pending)
+                since = time.monotonic()
                 continue
-            delay = 0.5
-            while not self._store(batch):  # the database failed: keep the batch, retry
-                if self.stopping.wait(delay):
-                    return  # not acknowledged: the broker delivers it again after restart
-                delay = min(delay * 2, 30)
-            for message in batch:
-                self.client.ack(message.mid, message.qos)
+            if len(pending) < self.batch_max and not self.stopping.is_set():
+                left = since + self.batch_wait_s - time.monotonic()
+                more = link.receive(max(0.0, left))
+                self.backlog += len(more)
+                pending += more
+                if more and left > 0:
+                    continue  # still gathering
+            batch, pending = pending[: self.batch_max], pending[self.batch_max :]
+            if not self._flush(link, batch, pending):
+                return
+            since = time.monotonic()
+
+    def _flush(self, link: Link, batch: list[Message], pending: list[Message]) -> bool:
+        """Store ``batch`` (retrying with back-off while the database fails, the connection
+        kept alive and what arrives meanwhile added to ``pending``), then acknowledge it in
+        one write. False when stopped before it could be stored."""
+        delay = 0.5
+        while not self._store(batch):  # the database failed: keep the batch, retry
+            until = time.monotonic() + delay
+            while (left := until - time.monotonic()) > 0:
+                if self.stopping.is_set():
+                    return False  # not acknowledged: the broker delivers it again
+                more = link.receive(min(left, 0.2))
+                self.backlog += len(more)
+                pending += more
+            delay = min(delay * 2, RETRY_MAX_S)
+        acks = pubacks([m.mid for m in batch if m.qos])
+        if acks:
+            link.send(acks)
+        self.backlog -= len(batch)
+        return True
 
     def _store(self, batch: Sequence[Message]) -> bool:
         now = self.clock()

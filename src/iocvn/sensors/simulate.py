@@ -462,6 +462,8 @@ class MqttTransport:
                                   client_id=f"iocvn-sim-{secrets.token_hex(4)}")  # fmt: skip
         if broker.username:
             self.client.username_pw_set(broker.username, broker.password)
+        if broker.tls:  # mqtts://: the system's authorities check the broker's certificate
+            self.client.tls_set()
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
