@@ -260,11 +260,14 @@ def test_verify_detects_a_deleted_head(db: Engine) -> None:
 
 def test_verify_reads_the_database_not_the_session_cache(db: Engine) -> None:
     with Session(db, expire_on_commit=False) as session:
-        mine = [record(session, Actor("a"), f"x.{i}") for i in range(3)]
+        for i in range(3):
+            record(session, Actor("a"), f"x.{i}")
         session.commit()
+        mine = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
         with unguarded(db) as conn:
             set_field(conn, 2, actor="ke.gian")
         # The session still holds entry 2 with the old actor; verify must not trust it.
+        assert mine[1].actor == "a"
         assert verify(session) == Verification(False, 1, 2, "altered_entry")
         assert all(e in session for e in mine)  # and it left the caller's objects alone
 
