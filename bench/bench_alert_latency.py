@@ -14,8 +14,10 @@ rules on ingestion as ``iocvn serve`` does.
 Environment: ``BENCH_ALERT_RATE`` (default 10 000), ``BENCH_ALERT_SECONDS`` (default 20),
 ``BENCH_ALERT_PROBE_S`` (default 0,2), ``BENCH_PG`` (PostgreSQL instead of SQLite),
 ``BENCH_ALERT_CONSUMERS`` (consumer processes sharing the subscription, default 1),
-``BENCH_MQTT_URL`` (default: the bench's own Mosquitto, ``leanmqtt.broker``). The publisher
-is ``leanmqtt`` (cheap), the stream's messages sent every 2 ms.
+``BENCH_MQTT_URL`` (default: the bench's own Mosquitto, ``leanmqtt.broker``),
+``BENCH_ALERT_BATCH`` (readings per stream message, default 1: a message of B readings is
+an array for one device, each reading a microsecond apart). The publisher is ``leanmqtt``
+(cheap), the stream's messages sent every 2 ms.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import secrets
 import statistics
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import leanmqtt
 from common import fresh_database, report
@@ -37,6 +39,7 @@ SECONDS = float(os.environ.get("BENCH_ALERT_SECONDS", "20"))
 PROBE_S = float(os.environ.get("BENCH_ALERT_PROBE_S", "0.2"))
 STREAM_DEVICES = 400
 CONSUMERS = int(os.environ.get("BENCH_ALERT_CONSUMERS", "1"))
+BATCH = max(1, int(os.environ.get("BENCH_ALERT_BATCH", "1")))
 
 
 def _setup(probes: int) -> None:
@@ -115,12 +118,12 @@ def main() -> None:
                 time.sleep(0.5)
             watcher.start()
             base = _count(url)
-            total = int(RATE * SECONDS)
-            started = time.monotonic()
+            total = int(RATE * SECONDS) // BATCH * BATCH  # readings
+            started, first = time.monotonic(), datetime.now(UTC)
             sent, probe = 0, 0
             while sent < total:  # every 2 ms, the messages due by then (and a probe, if due)
                 now = time.monotonic()
-                due = min(total, int((now - started) * RATE) + 1)
+                due = min(total, (int((now - started) * RATE) // BATCH + 1) * BATCH)
                 if due <= sent:
                     time.sleep(0.002)
                     continue
@@ -131,9 +134,18 @@ def main() -> None:
                     published[device] = now
                     probe += 1
                 stamp = datetime.now(UTC).isoformat()
-                for m in range(sent, due):
-                    body = json.dumps({"ts": stamp, "values": {"currentLevel": 1.0 + m % 7 / 100}})
-                    topic = f"{prefix}/BENCH-{m % STREAM_DEVICES:04d}/readings"
+                for j in range(sent // BATCH, due // BATCH):  # one message per BATCH readings
+                    topic = f"{prefix}/BENCH-{j % STREAM_DEVICES:04d}/readings"
+                    if BATCH == 1:
+                        body = json.dumps(
+                            {"ts": stamp, "values": {"currentLevel": 1.0 + j % 7 / 100}}
+                        )
+                    else:
+                        body = json.dumps([
+                            {"ts": (first + timedelta(microseconds=m)).isoformat(),
+                             "values": {"currentLevel": 1.0 + m % 7 / 100}}
+                            for m in range(j * BATCH, (j + 1) * BATCH)
+                        ])  # fmt: skip
                     burst.append(publisher.packet(topic, body.encode()))
                 publisher.send(b"".join(burst))
                 sent = due
@@ -158,7 +170,8 @@ def main() -> None:
         )
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else -1
         report(
-            f"alert latency, publish → firing, stream {RATE:g} readings/s, {CONSUMERS} consumer(s)",
+            f"alert latency, publish → firing, stream {RATE:g} readings/s in messages of "
+            f"{BATCH}, {CONSUMERS} consumer(s)",
             {
                 "median_ms": round(statistics.median(latencies), 1) if latencies else -1,
                 "p99_ms": round(p99, 1),

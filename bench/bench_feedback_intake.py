@@ -9,7 +9,9 @@ the whole intake (rate check, place, routing, deadline, audit entry) in its own 
 Environment: ``BENCH_FEEDBACK_RATE`` (reports/s, default 200), ``BENCH_FEEDBACK_SECONDS``
 (default 20), ``BENCH_FEEDBACK_WORKERS`` (uvicorn worker processes, default 2: one per core).
 A request not answered within 5 s is counted in ``errors`` (``ReadTimeout``), so an
-overloaded server shows as errors and a lower ``achieved_per_s``, not as a crash.
+overloaded server shows as errors and a lower ``achieved_per_s``, not as a crash. The
+result also says where the cores went over the run: ``server_cores`` (uvicorn and its
+workers), ``postgres_cores`` (every PostgreSQL process) and ``bench_cores`` (this generator).
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-from common import fresh_database, report
+from common import cpu_by_group, fresh_database, report
 
 RATE = float(os.environ.get("BENCH_FEEDBACK_RATE", "200"))
 SECONDS = float(os.environ.get("BENCH_FEEDBACK_SECONDS", "20"))
 WORKERS = int(os.environ.get("BENCH_FEEDBACK_WORKERS", "2"))
 TIMEOUT = 5.0  # a request not answered in 5 s counts as failed (ReadTimeout)
+IDLE_S = 4.0  # a kept-alive connection idle longer is not reused (uvicorn closes it at 5 s)
 TEXTS = [
     "Ổ gà lớn giữa đường, xe máy đi qua rất dễ ngã, đề nghị sửa sớm.",
     "Đèn đường cả dãy phố tắt từ tối qua, rất tối và nguy hiểm.",
@@ -72,7 +75,7 @@ class _Connections:
     def __init__(self, host: str, port: int, headers: dict[str, str], limit: int) -> None:
         self.host, self.port, self.limit = host, port, limit
         self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.open = 0
         self.freed = asyncio.Condition()
 
@@ -80,8 +83,12 @@ class _Connections:
         async with self.freed:
             while not self.idle and self.open >= self.limit:
                 await self.freed.wait()
-            if self.idle:
-                return self.idle.pop()
+            while self.idle:  # uvicorn closes a connection idle for 5 s: leave those
+                reader, writer, since = self.idle.pop()
+                if time.monotonic() - since < IDLE_S:
+                    return reader, writer
+                writer.close()
+                self.open -= 1
             self.open += 1
         try:
             return await asyncio.open_connection(self.host, self.port)
@@ -124,17 +131,17 @@ class _Connections:
             await self._drop()
             raise
         async with self.freed:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
             self.freed.notify()
         return status
 
     async def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 
 async def _load(
-    port: int, headers: dict[str, str], points: list[tuple[float, float]]
+    port: int, headers: dict[str, str], points: list[tuple[float, float]], server_pid: int
 ) -> dict[str, object]:
     total = int(RATE * SECONDS)
     latencies: list[float] = []
@@ -145,6 +152,7 @@ async def _load(
         body = {"description": TEXTS[0], "lat": lat, "lon": lon, "channel": "app"}
         await client.post("/api/v1/feedback/webhook", body)
     start = time.perf_counter()
+    cpu_before = cpu_by_group(server_pid)
 
     async def one(i: int) -> None:
         due = start + i / RATE
@@ -167,6 +175,8 @@ async def _load(
 
     await asyncio.gather(*(one(i) for i in range(total)))
     elapsed = time.perf_counter() - start
+    cpu_after = cpu_by_group(server_pid)
+    cores = {f"{k}_cores": round((cpu_after[k] - cpu_before[k]) / elapsed, 2) for k in cpu_after}
     await client.close()
     latencies.sort()
     if not latencies:
@@ -180,6 +190,7 @@ async def _load(
         "achieved_per_s": round(total / elapsed, 1),
         "errors": errors,
         "workers": WORKERS,
+        **cores,
     }
 
 
@@ -200,7 +211,7 @@ def main() -> None:
         env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_FEEDBACK_PER_HOUR": "0",
                "IOCVN_LOG_LEVEL": "WARNING", "IOCVN_NOTIFY_INTERVAL_SECONDS": "0"}  # fmt: skip
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "iocvn.app:create_app",
+            [sys.executable, "-m", "uvicorn", "--factory", "iocvn.app:server_app",
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
              "--no-access-log", "--log-level", "warning"],
             env=env,
@@ -213,7 +224,9 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.2)
             points = _points()
-            result = asyncio.run(_load(port, {"Authorization": f"Bearer {token}"}, points))
+            result = asyncio.run(
+                _load(port, {"Authorization": f"Bearer {token}"}, points, server.pid)
+            )
         finally:
             server.terminate()
             try:

@@ -80,3 +80,34 @@ def report(name: str, result: dict[str, float], **extra: object) -> None:
     """One JSON line per result; bench/run.py turns them into a table."""
     db = "postgresql" if PG_ADMIN else "sqlite"
     print(json.dumps({"name": name, "db": db, **result, **extra}, ensure_ascii=False), flush=True)
+
+
+def cpu_by_group(root_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system, from ``/proc``) used so far by the process ``root_pid`` and
+    its descendants (``server``), by every ``postgres`` process, and by this one (``bench``).
+    Two readings' difference over a run says where the cores went."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parent[pid], names[pid] = int(rest[1]), name
+        spent[pid] = (int(rest[11]) + int(rest[12])) / ticks
+    out = {"server": 0.0, "postgres": 0.0, "bench": spent.get(os.getpid(), 0.0)}
+    for pid, seconds in spent.items():
+        ancestor = pid
+        while ancestor not in (root_pid, 0, 1) and ancestor in parent:
+            ancestor = parent[ancestor]
+        if ancestor == root_pid:
+            out["server"] += seconds
+        elif names[pid] == "postgres":
+            out["postgres"] += seconds
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,4 +211,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "leaflet.markercluster",
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def server_app(settings: Settings | None = None) -> FastAPI:
+    """:func:`create_app` for a long-running server process (``iocvn serve``, or
+    ``uvicorn --factory iocvn.app:server_app --workers N``): what start-up built lives as long
+    as the process, so it is moved out of the garbage collector's reach (``gc.freeze``). A
+    full collection otherwise walks those ≈ 200 000 objects (90–220 ms measured here), every
+    request of the process paused meanwhile."""
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
     return app

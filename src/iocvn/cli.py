@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from iocvn import __version__, backup
 from iocvn.alerts import demo as alerts_demo
-from iocvn.app import create_app, listen
+from iocvn.app import listen, server_app
 from iocvn.audit import cli as audit_cli
 from iocvn.audit import service as audit
 from iocvn.auth import service as users
@@ -315,7 +315,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     consumer = sensors_cli.start_consumer(settings) if settings.mqtt_url else None
     try:
         uvicorn.run(
-            create_app(settings),
+            server_app(settings),
             host=host or settings.host,
             port=port or settings.port,
             proxy_headers=False,  # the app applies X-Forwarded-* from IOCVN_TRUSTED_PROXIES

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from iocvn.core.logs import REQUEST_ID, JsonFormatter
@@ -86,3 +86,18 @@ def test_json_log_line_carries_request_id() -> None:
 @pytest.mark.parametrize(("path", "accept"), [("/khong-co", "text/html"), ("/api/v1/x", "*/*")])
 def test_unknown_routes_are_404_never_500(client: TestClient, path: str, accept: str) -> None:
     assert client.get(path, headers={"Accept": accept}).status_code == 404
+
+
+def test_a_server_process_keeps_what_start_up_built_out_of_full_collections(db: Engine) -> None:
+    import gc
+
+    from iocvn.app import server_app
+
+    assert gc.get_freeze_count() == 0
+    try:
+        app = server_app()
+        assert gc.get_freeze_count() > 10_000  # the modules, routes and models of the app
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()  # the test process goes on building apps
