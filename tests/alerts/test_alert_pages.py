@@ -16,14 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import live
+from iocvn.alerts import live, rules
 from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertSilence
 from iocvn.core.timeutil import utcnow
 from iocvn.sensors.ingest import ingest
 from tests.alerts.conftest import Clock
 from tests.factories.alerts import rule
 from tests.factories.auth import PASSWORD, add_user, bearer
-from tests.factories.sensors import device, reading, units
+from tests.factories.sensors import ACTOR, device, reading, units
 from tests.factories.web import csrf_of, login
 
 USERS = {
@@ -421,3 +421,80 @@ def test_the_warning_form_is_filled_from_the_alert(
     assert bad.status_code == 422
     as_user(client, "canbo-xa")
     assert client.get(f"/alerts/warnings/new?alert={alert_id}").status_code == 403
+
+
+def test_editing_a_rule_round_trips_through_its_form(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    session = world["session"]
+    (row,) = session.execute(select(AlertRule)).scalars()
+    as_user(client, "dieuhanh")
+    listed = client.get("/alerts/rules").text
+    assert f'href="/alerts/rules/{row.id}/edit#rule-form-title"' in listed and ">Sửa</a>" in listed
+    html = client.get(f"/alerts/rules/{row.id}/edit").text
+    # the same form, filled from the rule, posting to the rule with its version
+    assert f'action="/alerts/rules/{row.id}"' in html and f"Sửa quy tắc: {RULE}" in html
+    assert _field(html, "name") == RULE and _field(html, "value") == "3"
+    assert _field(html, "for_min") == "0" and _field(html, "scenario") == "flood"
+    assert _field(html, "version") == rules.version(row)
+    assert '<option value="KC-LS-01" selected>' in html
+    assert '<option value="critical" selected>' in html and "đánh giá lại" in html
+    form = {"csrf_token": csrf_of(html), "version": _field(html, "version"), "name": RULE,
+            "device": "KC-LS-01", "quantity": "currentLevel", "op": ">", "value": "3,5",
+            "for_min": "10", "severity": "critical", "scenario": "flood"}  # fmt: skip
+    done = client.post(f"/alerts/rules/{row.id}", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"/alerts/rules?done=updated#rule-{row.id}"
+    session.expire_all()
+    edited = session.get(AlertRule, row.id)
+    assert edited is not None and (edited.value, edited.for_s) == (3.5, 600.0)
+    html = client.get("/alerts/rules?done=updated").text
+    assert "Đã cập nhật quy tắc." in html and "Mực nước lớn hơn 3,5 m trong 10 phút" in html
+    # the same form again, with the version it was opened at: someone edited meanwhile
+    stale = client.post(f"/alerts/rules/{row.id}", data=form | {"value": "4"})
+    assert stale.status_code == 412 and "Quy tắc vừa được người khác sửa." in stale.text
+    assert 'value="4"' in stale.text  # what was typed comes back
+    # a refused value comes back on the edit form, naming the field
+    token = csrf_of(stale.text)
+    bad = client.post(f"/alerts/rules/{row.id}", data=form | {
+        "csrf_token": token, "version": rules.version(edited), "value": "ba mét"})  # fmt: skip
+    assert bad.status_code == 422 and 'id="rule-error" data-field="value"' in bad.text
+    assert f'action="/alerts/rules/{row.id}"' in bad.text
+    # in English
+    client.get("/lang/en")
+    english = client.get(f"/alerts/rules/{row.id}/edit").text
+    assert f"Edit rule: {RULE}" in english and "evaluated with the new rule" in english
+
+
+def test_who_may_edit_a_rule_in_the_pages(client: TestClient, world: dict[str, Any]) -> None:
+    session = world["session"]
+    (row,) = session.execute(select(AlertRule)).scalars()
+    as_user(client, "xem")
+    assert "/edit" not in client.get("/alerts/rules").text
+    assert client.get(f"/alerts/rules/{row.id}/edit").status_code == 403
+    token = csrf_of(client.get("/alerts").text)
+    assert client.post(f"/alerts/rules/{row.id}", data={"csrf_token": token}).status_code == 403
+    as_user(client, "dieuhanh")
+    assert client.get("/alerts/rules/01J00000000000000000000000/edit").status_code == 404
+
+
+def test_a_rule_with_a_richer_condition_edits_its_name_and_timing_only(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    session = world["session"]
+    rising = {"rate": {"quantity": "currentLevel", "op": ">", "value": 0.05, "window_s": 900}}
+    made = rules.create_rule(session, ACTOR, rules.RuleSpec(
+        name="Lũ lên nhanh", device="KC-LS-01", condition=rising), None)  # fmt: skip
+    session.commit()
+    as_user(client, "dieuhanh")
+    html = client.get(f"/alerts/rules/{made.id}/edit").text
+    assert 'name="value"' not in html and 'id="rule-edit-condition"' in html
+    assert f"PATCH /api/v1/alerts/rules/{made.id}" in html
+    form = {"csrf_token": csrf_of(html), "version": _field(html, "version"),
+            "name": "Lũ lên rất nhanh", "for_min": "5", "severity": "critical"}  # fmt: skip
+    done = client.post(f"/alerts/rules/{made.id}", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    session.expire_all()
+    edited = session.get(AlertRule, made.id)
+    assert edited is not None and edited.name == "Lũ lên rất nhanh" and edited.for_s == 300
+    assert edited.condition == {"rate": rising["rate"] | {"window_s": 900.0}}

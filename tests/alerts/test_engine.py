@@ -482,3 +482,21 @@ def test_every_error_of_the_engine_has_vietnamese_and_english_text() -> None:
     for code in codes:
         vi, en = messages[f"error.{code}"]
         assert vi != en
+
+
+def test_standing_down_resolves_an_active_alert_and_quietly_resets_the_others() -> None:
+    rule = level_rule(for_s=0.0)
+    fresh = new_alert(rule, GAUGE)
+    assert engine.stand_down(fresh, T0) == (fresh, ())  # normal stays, nothing told
+    firing, _ = step(fresh, reading(3.5, T0), T0)
+    firing = acknowledge(firing, "dieuhanh", T0 + 5, "Đã báo xã")
+    ended, (told,) = engine.stand_down(firing, T0 + 60)
+    assert (ended.state, ended.since, ended.ack, ended.active_since) == ("resolved", T0 + 60,
+                                                                         None, None)  # fmt: skip
+    assert (told.from_state, told.to_state, told.notifies, told.values) == (
+        "firing", "resolved", True, {})  # fmt: skip
+    pending, _ = step(new_alert(level_rule(), GAUGE), reading(3.5, T0), T0)
+    reset, (quiet,) = engine.stand_down(pending, T0 + 60)
+    assert reset.state == "normal" and reset.pending_to is None and not quiet.notifies
+    back, (last,) = engine.stand_down(ended, T0 + 120)
+    assert back.state == "normal" and (last.from_state, last.notifies) == ("resolved", False)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from iocvn.alerts import rules, silences
 from iocvn.alerts.engine import is_silenced
+from iocvn.alerts.models_rules import AlertRule
 from iocvn.alerts.schemas_rules import (
     AckIn,
     AlertOut,
+    RuleChanges,
     RuleIn,
     RuleOut,
     SilenceIn,
@@ -51,21 +53,59 @@ def create_rule(body: RuleIn, principal: Writer, db: DbSession) -> RuleOut:
 def list_rules(
     principal: Reader, db: DbSession, enabled: Annotated[bool | None, Query()] = None
 ) -> list[RuleOut]:
-    """Every rule, newest first (``enabled=true|false`` to filter)."""
-    return [RuleOut.of(r) for r in rules.list_rules(db, enabled=enabled)]
+    """The rules in the caller's scope, newest first (``enabled=true|false`` to filter)."""
+    return [RuleOut.of(r) for r in rules.list_rules(db, enabled=enabled, scope=principal.scope)]
+
+
+def _etag(response: Response, row: AlertRule) -> None:
+    response.headers["ETag"] = f'"{rules.version(row)}"'
+
+
+@router.get("/alerts/rules/{rule_id}", response_model=RuleOut)
+def get_rule(rule_id: Id, principal: Reader, db: DbSession, response: Response) -> RuleOut:
+    """One rule in the caller's scope (403 ``alert_rule_forbidden`` outside it), with its
+    version as ``ETag`` (send it back as ``If-Match`` when editing)."""
+    row = rules.rule_in_scope(db, rule_id, principal.scope)
+    _etag(response, row)
+    return RuleOut.of(row)
+
+
+@router.patch("/alerts/rules/{rule_id}", response_model=RuleOut)
+def update_rule(
+    rule_id: Id,
+    body: RuleChanges,
+    principal: Writer,
+    db: DbSession,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> RuleOut:
+    """Edit a rule in the caller's scope (JSON merge patch of ``POST``'s fields, checked as
+    at creation: the same 422 errors); 403 ``alert_rule_forbidden`` outside the scope, 412
+    ``alert_rule_changed`` when ``If-Match`` is not the rule's ``ETag`` any more (without it
+    the last edit wins). Its alerts are evaluated with the new rule at the next evaluation
+    (docs/alerts.md)."""
+    expected = None
+    if if_match is not None and if_match.strip() != "*":
+        expected = if_match.strip().removeprefix("W/").strip('"')
+    row = rules.update_rule(db, principal.actor(), rule_id, body.changes(), principal.scope,
+                            expected=expected)  # fmt: skip
+    _etag(response, row)
+    return RuleOut.of(row)
 
 
 @router.post("/alerts/rules/{rule_id}/disable", response_model=RuleOut)
 def disable_rule(rule_id: Id, principal: Writer, db: DbSession) -> RuleOut:
-    """Stop evaluating a rule (409 ``alert_rule_disabled`` when it already is)."""
-    row = rules.get_rule(db, rule_id)
+    """Stop evaluating a rule in the caller's scope (403 ``alert_rule_forbidden`` outside it;
+    409 ``alert_rule_disabled`` when it already is)."""
+    row = rules.rule_in_scope(db, rule_id, principal.scope)
     return RuleOut.of(rules.disable_rule(db, principal.actor(), row))
 
 
 @router.post("/alerts/rules/{rule_id}/enable", response_model=RuleOut)
 def enable_rule(rule_id: Id, principal: Writer, db: DbSession) -> RuleOut:
-    """Evaluate a disabled rule again (409 ``alert_rule_enabled`` when it is)."""
-    row = rules.get_rule(db, rule_id)
+    """Evaluate a disabled rule in the caller's scope again (403 ``alert_rule_forbidden``
+    outside it; 409 ``alert_rule_enabled`` when it is)."""
+    row = rules.rule_in_scope(db, rule_id, principal.scope)
     return RuleOut.of(rules.enable_rule(db, principal.actor(), row))
 
 

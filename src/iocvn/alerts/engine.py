@@ -107,6 +107,7 @@ from iocvn.alerts.engine_state import (
     Transition,
     new_alert,
     replay,
+    stand_down,
     step,
 )
 
@@ -152,5 +153,6 @@ __all__ = [
     "regroup",
     "replay",
     "silencing",
+    "stand_down",
     "step",
 ]

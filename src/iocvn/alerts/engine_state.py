@@ -138,6 +138,29 @@ def step(
     return new, (_transition(alert, new, observation, now),)
 
 
+def stand_down(alert: AlertState, now: float) -> tuple[AlertState, tuple[Transition, ...]]:
+    """``alert`` taken out of evaluation at ``now`` (an edit of its rule): an active alert is
+    ``resolved`` (its episode ends, receivers are told), a pending or resolved one goes quietly
+    back to ``normal`` (a pending timer starts afresh at the next evaluation), a normal one
+    stays. The transition carries no values: nothing was observed."""
+    if alert.state == "normal":
+        return alert, NO_TRANSITIONS
+    new = _entered(alert, "resolved" if alert.active else "normal", now)
+    rule = alert.rule
+    return new, (
+        Transition(
+            fingerprint=alert.fingerprint,
+            rule=rule.name,
+            labels=alert.labels,
+            severity=rule.severity,
+            from_state=alert.state,
+            to_state=new.state,
+            at=now,
+            values={},
+        ),
+    )
+
+
 def _entered(
     alert: AlertState,
     state: State,

@@ -27,8 +27,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.alerts import engine
-from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertTransition
-from iocvn.alerts.rules import alert_state, dt, engine_rule, series_labels, store_state
+from iocvn.alerts.models_rules import AlertInstance, AlertRule
+from iocvn.alerts.rules import (
+    Stored,
+    alert_state,
+    engine_rule,
+    series_labels,
+    store_state,
+    store_transition,
+)
+from iocvn.alerts.rules import announce as announce_stored
 from iocvn.core import events
 from iocvn.core import jobs as background
 from iocvn.core.http import begin_writing
@@ -41,21 +49,11 @@ from iocvn.sensors.models import Device, Latest, Reading
 
 log = logging.getLogger("iocvn.alerts")
 READINGS_EVENT = "sensors.readings"
-TRANSITIONS_EVENT = "alerts.transitions"  # payload: session, stored (list[Stored]), now
 ROUND_EVENT = "alerts.round"  # payload: session, now — the loop's locked round, after evaluating
 LOCK_KEY = 4_060_001  # pg_try_advisory_xact_lock key of the evaluation loop
 CHUNK = 500  # devices per query of an evaluation (bound parameters stay few)
 FUTURE = timedelta(minutes=5)  # ingestion accepts readings up to 5 minutes ahead
 clock: Callable[[], datetime] = utcnow  # the time of evaluations on ingestion (tests set it)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A transition as stored: its instance row (flushed, in the session) and rule row."""
-
-    instance: AlertInstance
-    rule: AlertRule
-    transition: engine.Transition
 
 
 @dataclass
@@ -70,9 +68,7 @@ class EvalReport:
 def announce(session: Session, report: EvalReport, now: datetime) -> None:
     """Publish ``alerts.transitions`` for what an evaluation stored (notifications, the
     violation log…: listeners work in the same transaction, each in its own savepoint)."""
-    if report.stored:
-        session.flush()
-        events.publish(TRANSITIONS_EVENT, session=session, stored=list(report.stored), now=now)
+    announce_stored(session, report.stored, now)
 
 
 def _samples(
@@ -163,15 +159,8 @@ def _evaluate_chunk(
         if new is not current:
             store_state(instance, new)
         for t in transitions:
-            session.add(
-                AlertTransition(
-                    instance_id=instance.id, rule_id=row.id, fingerprint=t.fingerprint,
-                    from_state=t.from_state, to_state=t.to_state, at=dt(t.at) or now,
-                    values=dict(t.values), error=t.error, notifies=t.notifies,
-                )
-            )  # fmt: skip
             report.transitions.append(t)
-            report.stored.append(Stored(instance, row, t))
+            report.stored.append(store_transition(session, instance, row, t, now))
 
 
 def _enabled(session: Session) -> list[tuple[AlertRule, engine.Rule]]:

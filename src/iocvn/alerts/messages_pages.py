@@ -121,6 +121,27 @@ register(
         "al.rule_by": ("Người tạo", "Created by"),
         "al.rule_done.created": ("Đã lưu quy tắc.", "Rule saved."),
         "al.rule_done.disabled": ("Đã tắt quy tắc.", "Rule disabled."),
+        "al.rule_done.updated": ("Đã cập nhật quy tắc.", "Rule updated."),
+        "al.rule_edit": ("Sửa", "Edit"),
+        "al.rule_edit_title": ("Sửa quy tắc: {name}", "Edit rule: {name}"),
+        "al.rule_edit_save": ("Lưu thay đổi", "Save changes"),
+        "al.rule_edit_cancel": ("Hủy", "Cancel"),
+        "al.rule_edit_note": (
+            "Cảnh báo hiện có của quy tắc được đánh giá lại theo quy tắc mới ở lần đánh giá kế "
+            "tiếp: cảnh báo không còn thỏa điều kiện sẽ kết thúc (có thông báo); nếu đổi điều "
+            "kiện hoặc thời gian duy trì, cảnh báo đang chờ được tính giờ lại từ đầu.",
+            "The rule's alerts are evaluated with the new rule at the next evaluation: an alert "
+            "whose condition no longer holds resolves (and this is notified); when the "
+            "condition or the time held changes, pending alerts are timed afresh.",
+        ),
+        "al.rule_edit_condition": (
+            "Điều kiện và nhóm thiết bị của quy tắc này chỉ sửa được qua API "
+            "(PATCH /api/v1/alerts/rules/{rule_id}); ở đây sửa được tên, mức độ, thời gian "
+            "duy trì và kịch bản.",
+            "This rule's condition and group of devices are edited through the API "
+            "(PATCH /api/v1/alerts/rules/{rule_id}); here you can change its name, severity, "
+            "time held and scenario.",
+        ),
         "al.rule_group": ("nhóm thiết bị", "group of devices"),
         "al.op.>": ("lớn hơn", "above"),
         "al.op.>=": ("lớn hơn hoặc bằng", "at or above"),

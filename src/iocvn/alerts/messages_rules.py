@@ -33,6 +33,15 @@ register(
             "Không tìm thấy lệnh tạm tắt cảnh báo.",
             "Silence not found.",
         ),
+        "error.alert_rule_forbidden": (
+            "Quy tắc cảnh báo này nằm ngoài phạm vi của bạn.",
+            "This alert rule is outside your scope.",
+        ),
+        "error.alert_rule_changed": (
+            "Quy tắc vừa được người khác sửa. Hãy tải lại để xem bản mới rồi sửa lại.",
+            "Someone else has just changed the rule. Reload it to see the new version, then "
+            "edit again.",
+        ),
         "error.alert_rule_enabled": (
             "Quy tắc cảnh báo đang bật.",
             "The alert rule is already enabled.",

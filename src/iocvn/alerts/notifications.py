@@ -41,10 +41,10 @@ from sqlalchemy.orm import Session
 from iocvn.alerts import contacts, engine, notices
 from iocvn.alerts import messages_notify as _messages  # noqa: F401  (registers the texts)
 from iocvn.alerts.engine import AlertGroup, AlertState, GroupPolicy, Matcher, Notification, State
-from iocvn.alerts.evaluation import ROUND_EVENT, TRANSITIONS_EVENT, Stored
+from iocvn.alerts.evaluation import ROUND_EVENT
 from iocvn.alerts.models_notify import AlertContactPoint, AlertGroupState
 from iocvn.alerts.models_rules import AlertInstance, AlertRule
-from iocvn.alerts.rules import alert_state, dt, engine_rule, ts
+from iocvn.alerts.rules import TRANSITIONS_EVENT, Stored, alert_state, dt, engine_rule, ts
 from iocvn.alerts.silences import active_silences
 from iocvn.config import get_settings
 from iocvn.core import events

@@ -1,9 +1,12 @@
 """The rules editor (``/alerts/rules``): the rules in the caller's scope with their conditions
-in words, a form to create a threshold rule on a device (``alert.write``), and disabling.
+in words, a form to create a threshold rule on a device (``alert.write``), the same form to
+edit one (``/alerts/rules/{id}/edit``), and disabling.
 
 The form is the API's stable threshold contract (device, quantity, op, value, for_s,
 severity, scenario); richer conditions made through the API are listed with their condition
-as stored. A refused form comes back with the error and what was typed.
+as stored, and their edit form changes only name, severity, time held and scenario. A refused
+form comes back with the error and what was typed; an edit carries the rule's version, so an
+edit made meanwhile by someone else is refused rather than overwritten.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from iocvn.alerts import rules
 from iocvn.alerts.models_rules import AlertRule
 from iocvn.auth.deps import Principal, require
 from iocvn.auth.scope import OrgScope
-from iocvn.core.errors import Invalid, IocError, NotFound
+from iocvn.core.errors import Invalid, IocError
 from iocvn.core.http import DbSession
 from iocvn.core.i18n import t
 from iocvn.core.templating import render
@@ -40,8 +43,10 @@ SEVERITIES: Final = ("critical", "warning", "info")
 SCENARIOS: Final = ("flood", "landslide", "forest_fire", "air_pollution")
 MAX_FOR_MIN: Final = 7 * 24 * 60
 MAX_DEVICES: Final = 2000
-FLASHES: Final = ("created", "disabled")
-FIELDS: Final = ("name", "device", "quantity", "op", "value", "for_min", "severity", "scenario")
+FLASHES: Final = ("created", "disabled", "updated")
+FIELDS: Final = (
+    "name", "device", "quantity", "op", "value", "for_min", "severity", "scenario", "version",
+)  # fmt: skip
 
 
 def _lang(request: Request) -> str:
@@ -84,18 +89,7 @@ def scenario_label(scenario: str, lang: str) -> str:
 def visible_rules(session: Session, scope: OrgScope) -> list[AlertRule]:
     """Rules in the caller's scope: a device rule when the device is, a group rule of the
     caller's unit (the province sees every rule)."""
-    found = rules.list_rules(session)
-    if scope.is_province:
-        return found
-    infos = directory.lookup(session, {r.device for r in found if r.device})
-    out = []
-    for r in found:
-        info = infos.get(r.device) if r.device else None
-        if (info is not None and info.visible_to(scope)) or (
-            not r.device and r.org_code == scope.org_code
-        ):
-            out.append(r)
-    return out
+    return rules.list_rules(session, scope=scope)
 
 
 def _devices(session: Session, scope: OrgScope) -> list[Device]:
@@ -121,27 +115,58 @@ def _field_error(code: str, field: str, lang: str) -> Invalid:
     return Invalid(code, details={"field": field}, field=name)
 
 
-def spec_from_form(form: Mapping[str, str], lang: str) -> rules.RuleSpec:
-    """The rule a submitted form describes (422 naming the field otherwise)."""
-    for field in ("name", "device", "quantity", "value"):
+def number_input(value: float) -> str:
+    """A number as a form field shows it, to be typed back unchanged: every digit kept, a
+    decimal comma (``252,5``; ``3`` for 3.0)."""
+    text = repr(float(value))
+    return text.removesuffix(".0").replace(".", ",")
+
+
+def form_fields(form: Mapping[str, str], lang: str, *, threshold: bool = True) -> dict[str, Any]:
+    """The rule's fields a submitted form gives (422 naming the field otherwise): all of them
+    for a threshold on a device, else name, time held, severity and scenario."""
+    required = ("name", "device", "quantity", "value") if threshold else ("name",)
+    for field in required:
         if not form.get(field, "").strip():
             raise _field_error("alert_form_required", field, lang)
-    if form.get("op") not in OPS:
+    if threshold and form.get("op") not in OPS:
         raise _field_error("alert_form_choice", "op", lang)
     if form.get("severity") not in SEVERITIES:
         raise _field_error("alert_form_choice", "severity", lang)
-    value = parse_number(form["value"])
-    if value is None:
+    value = parse_number(form.get("value", "")) if threshold else None
+    if threshold and value is None:
         raise _field_error("alert_form_number", "value", lang)
     minutes = parse_number(form.get("for_min", "") or "0")
     if minutes is None or not 0 <= minutes <= MAX_FOR_MIN:
         raise Invalid("alert_form_for", details={"field": "for_min"})
-    return rules.RuleSpec(
-        name=form["name"].strip()[:200], device=form["device"].strip()[:64],
-        quantity=form["quantity"].strip()[:64], op=form["op"], value=value,
-        for_s=round(minutes * 60, 3), severity=form["severity"],
-        scenario=form.get("scenario", "").strip()[:40] or None,
-    )  # fmt: skip
+    found: dict[str, Any] = {
+        "name": form["name"].strip()[:200], "for_s": round(minutes * 60, 3),
+        "severity": form["severity"], "scenario": form.get("scenario", "").strip()[:40] or None,
+    }  # fmt: skip
+    if threshold:
+        found |= {"device": form["device"].strip()[:64], "quantity": form["quantity"].strip()[:64],
+                  "op": form["op"], "value": value}  # fmt: skip
+    return found
+
+
+def spec_from_form(form: Mapping[str, str], lang: str) -> rules.RuleSpec:
+    """The rule a submitted form describes (422 naming the field otherwise)."""
+    return rules.RuleSpec(**form_fields(form, lang))
+
+
+def is_threshold(row: AlertRule) -> bool:
+    """Whether the form can show the whole rule: a plain threshold on one device."""
+    return bool(row.device) and None not in (row.quantity, row.op, row.value)
+
+
+def form_of(row: AlertRule) -> dict[str, str]:
+    """The edit form filled from a rule (with its version)."""
+    form = {"name": row.name, "severity": row.severity, "for_min": number_input(row.for_s / 60),
+            "scenario": row.scenario or "", "version": rules.version(row)}  # fmt: skip
+    if is_threshold(row) and row.value is not None:
+        form |= {"device": row.device or "", "quantity": row.quantity or "",
+                 "op": row.op or ">", "value": number_input(row.value)}  # fmt: skip
+    return form
 
 
 def _typed(form: FormData) -> dict[str, str]:
@@ -156,6 +181,7 @@ def _page(
     form: dict[str, str],
     flash: str = "",
     error: IocError | None = None,
+    editing: AlertRule | None = None,
 ) -> Response:
     lang = _lang(request)
     shown = visible_rules(db, principal.scope)
@@ -183,7 +209,11 @@ def _page(
         "quantity_label": quantity_label, "form": form, "flash": flash, "error": message,
         "error_field": field, "ops": OPS, "severities": SEVERITIES, "scenarios": SCENARIOS,
         "can_write": principal.can("alert.write"),
-        "scenario_label": lambda s: scenario_label(s, lang),
+        "scenario_label": lambda s: scenario_label(s, lang), "editing": editing,
+        "editing_threshold": editing is None or is_threshold(editing),
+        "editing_condition": (
+            condition_text(editing, lang, units.get(editing.device or "")) if editing else ""
+        ),
     }, error.status if error is not None else 200)  # fmt: skip
 
 
@@ -226,12 +256,38 @@ def create(request: Request, principal: Writer, db: DbSession, form: Form) -> Re
 def disable(rule_id: RuleId, request: Request, principal: Writer, db: DbSession) -> Response:
     """Stop evaluating a rule."""
     try:
-        row = rules.get_rule(db, rule_id)
-        if row not in visible_rules(db, principal.scope):
-            raise NotFound("alert_rule_not_found")
+        row = rules.rule_in_scope(db, rule_id, principal.scope)
         rules.disable_rule(db, principal.actor(), row)
     except IocError as exc:
         db.rollback()
         form = {"op": ">", "severity": "warning", "for_min": "0"}
         return _page(request, principal, db, form=form, error=exc)
     return RedirectResponse(f"/alerts/rules?done=disabled#rule-{row.id}", status_code=303)
+
+
+@router.get("/alerts/rules/{rule_id}/edit", response_class=HTMLResponse)
+def edit_page(rule_id: RuleId, request: Request, principal: Writer, db: DbSession) -> Response:
+    """The rules with the form filled from one of them, to edit it."""
+    row = rules.rule_in_scope(db, rule_id, principal.scope)
+    return _page(request, principal, db, form=form_of(row), editing=row)
+
+
+@router.post("/alerts/rules/{rule_id}", response_class=HTMLResponse)
+def update(
+    rule_id: RuleId, request: Request, principal: Writer, db: DbSession, form: Form
+) -> Response:
+    """Save an edited rule; the form comes back with the error and what was typed otherwise
+    (412 ``alert_rule_changed`` when someone else edited it meanwhile)."""
+    typed = _typed(form)
+    try:
+        row = rules.rule_in_scope(db, rule_id, principal.scope)
+        changes = form_fields(typed, _lang(request), threshold=is_threshold(row))
+        rules.update_rule(db, principal.actor(), rule_id, changes, principal.scope,
+                          expected=typed.get("version") or None)  # fmt: skip
+    except IocError as exc:
+        db.rollback()
+        editing = db.get(AlertRule, rule_id) if exc.status not in (403, 404) else None
+        if editing is None:
+            typed = {"op": ">", "severity": "warning", "for_min": "0"}
+        return _page(request, principal, db, form=typed, error=exc, editing=editing)
+    return RedirectResponse(f"/alerts/rules?done=updated#rule-{rule_id}", status_code=303)

@@ -1,7 +1,8 @@
-"""Alert rules, alerts and silences on the database (issue #5): create, list, disable and
-enable rules (a condition over one device, or over a group of devices chosen by label
+"""Alert rules, alerts and silences on the database (issue #5): create, list, edit, disable
+and enable rules (a condition over one device, or over a group of devices chosen by label
 matchers or a commune); list alerts; acknowledge them; silence them. Every change is audited
-in the caller's transaction; services flush, never commit.
+in the caller's transaction; services flush, never commit. What an edit does to the rule's
+alerts is decision 0011 (:func:`update_rule`).
 
 Who may target what: a device rule needs a device the caller sees. A group rule of a
 province caller selects what its matchers say; an agency's is pinned to its own devices
@@ -16,7 +17,7 @@ The rows are converted to and from the pure engine's values here (``engine_rule`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -29,9 +30,11 @@ from iocvn.alerts.engine import AlertState, Matcher, State
 from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertTransition
 from iocvn.audit.service import record
 from iocvn.auth.scope import OrgScope
+from iocvn.core import events
 from iocvn.core.context import Actor
-from iocvn.core.errors import Conflict, Invalid, NotFound
+from iocvn.core.errors import Conflict, Forbidden, Invalid, IocError, NotFound
 from iocvn.core.ids import new_id
+from iocvn.core.timeutil import utcnow
 from iocvn.org.models import OrgUnit
 from iocvn.sensors import directory
 from iocvn.sensors.directory import DeviceInfo
@@ -41,6 +44,7 @@ from iocvn.sensors.models import Device
 SERIES_LABELS = ("device", "kind", "org_unit", "area")  # what a selector may match on
 MAX_MATCHERS = 10
 DEFAULT_INTERVAL_S = 300.0  # a group rule's expected interval when no device is selected yet
+TRANSITIONS_EVENT = "alerts.transitions"  # payload: session, stored (list[Stored]), now
 
 
 def ts(at: datetime | None) -> float | None:
@@ -133,6 +137,37 @@ def store_state(row: AlertInstance, alert: AlertState) -> None:
     row.acknowledged_at = dt(alert.ack.at) if alert.ack else None
     row.ack_comment = alert.ack.comment if alert.ack else ""
     row.escalation_level = alert.escalation_level
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A transition as stored: its instance row (flushed, in the session) and rule row."""
+
+    instance: AlertInstance
+    rule: AlertRule
+    transition: engine.Transition
+
+
+def store_transition(
+    session: Session, instance: AlertInstance, rule: AlertRule, t: engine.Transition, now: datetime
+) -> Stored:
+    """Add a transition to an alert's history (in the session, not flushed)."""
+    session.add(
+        AlertTransition(
+            instance_id=instance.id, rule_id=rule.id, fingerprint=t.fingerprint,
+            from_state=t.from_state, to_state=t.to_state, at=dt(t.at) or now,
+            values=dict(t.values), error=t.error, notifies=t.notifies,
+        )
+    )  # fmt: skip
+    return Stored(instance, rule, t)
+
+
+def announce(session: Session, stored: Sequence[Stored], now: datetime) -> None:
+    """Publish ``alerts.transitions`` for stored transitions (notifications, the violation
+    log…: listeners work in the same transaction, each in its own savepoint)."""
+    if stored:
+        session.flush()
+        events.publish(TRANSITIONS_EVENT, session=session, stored=list(stored), now=now)
 
 
 # --- rules --------------------------------------------------------------------------------
@@ -290,11 +325,9 @@ def _group_target(
     return interval_s, conditions.parse(tree, interval_s)
 
 
-def create_rule(
-    session: Session, actor: Actor, spec: RuleSpec, scope: OrgScope | None
-) -> AlertRule:
-    """Store a rule on a device, or a group of devices, the caller may see (audited
-    ``alert.rule.create``). Its expected interval is the device's (a group's slowest)."""
+def _fields(session: Session, spec: RuleSpec, scope: OrgScope | None, unit: str) -> dict[str, Any]:
+    """The stored fields of a rule ``spec`` after every check of creation and editing;
+    ``unit``: the owner of a group rule (a device rule belongs to its device's unit)."""
     tree = _tree(spec)
     if spec.device is not None and (spec.selector or spec.area is not None):
         problem = "device given with selector or area"
@@ -308,28 +341,30 @@ def create_rule(
                                   scope)  # fmt: skip
         interval_s, condition = _group_target(session, matchers, tree, scope)
         selector = [matcher_text(m) for m in matchers]
-        device, org_code = None, (scope.org_code if scope is not None else actor.org_code)
+        device, org_code = None, unit
     simple = conditions.simple_threshold(condition)
-    row = AlertRule(
-        id=new_id(),
-        name=spec.name.strip(),
-        device=device,
-        selector=selector,
-        quantity=simple.quantity if simple else None,
-        op=simple.op if simple else None,
-        value=simple.value if simple else None,
-        condition=conditions.dump(condition, interval_s),
-        no_data_state=spec.no_data_state,
-        for_s=float(spec.for_s),
-        severity=spec.severity,
-        labels=dict(spec.labels or {}),
-        scenario=(spec.scenario or "").strip() or None,
-        interval_s=interval_s,
-        enabled=True,
-        org_code=org_code,
-        created_by=actor.name,
-    )
-    engine_rule(row)  # the engine's checks: severity, for_s, labels, no-data policy
+    fields = {
+        "name": spec.name.strip(), "device": device, "selector": selector,
+        "quantity": simple.quantity if simple else None, "op": simple.op if simple else None,
+        "value": simple.value if simple else None,
+        "condition": conditions.dump(condition, interval_s), "no_data_state": spec.no_data_state,
+        "for_s": float(spec.for_s), "severity": spec.severity, "labels": dict(spec.labels or {}),
+        "scenario": (spec.scenario or "").strip() or None, "interval_s": interval_s,
+        "org_code": org_code,
+    }  # fmt: skip
+    # the engine's checks: severity, for_s, labels, no-data policy
+    engine_rule(AlertRule(**fields))
+    return fields
+
+
+def create_rule(
+    session: Session, actor: Actor, spec: RuleSpec, scope: OrgScope | None
+) -> AlertRule:
+    """Store a rule on a device, or a group of devices, the caller may see (audited
+    ``alert.rule.create``). Its expected interval is the device's (a group's slowest)."""
+    unit = scope.org_code if scope is not None else actor.org_code
+    row = AlertRule(id=new_id(), enabled=True, created_by=actor.name,
+                    **_fields(session, spec, scope, unit))  # fmt: skip
     session.add(row)
     session.flush()
     record(session, actor, "alert.rule.create", target_type="alert_rule", target_id=row.id,
@@ -337,12 +372,19 @@ def create_rule(
     return row
 
 
-def list_rules(session: Session, *, enabled: bool | None = None) -> list[AlertRule]:
-    """Rules, newest first (optionally only enabled or disabled ones)."""
+def list_rules(
+    session: Session, *, enabled: bool | None = None, scope: OrgScope | None = None
+) -> list[AlertRule]:
+    """Rules, newest first (optionally only enabled or disabled ones); with ``scope``, only
+    those the caller may see (:func:`within_scope`)."""
     query = select(AlertRule).order_by(AlertRule.created_at.desc(), AlertRule.id.desc())
     if enabled is not None:
         query = query.where(AlertRule.enabled == enabled)
-    return list(session.execute(query).scalars())
+    found = list(session.execute(query).scalars())
+    if scope is None or scope.is_province:
+        return found
+    infos = directory.lookup(session, {r.device for r in found if r.device})
+    return [r for r in found if within_scope(r, infos.get(r.device or ""), scope)]
 
 
 def get_rule(session: Session, rule_id: str) -> AlertRule:
@@ -376,6 +418,162 @@ def enable_rule(session: Session, actor: Actor, row: AlertRule) -> AlertRule:
     record(session, actor, "alert.rule.enable", target_type="alert_rule", target_id=row.id,
            before=before, after=row.snapshot())  # fmt: skip
     return row
+
+
+# --- editing (decision 0011) ---------------------------------------------------------------
+
+FLAT = ("quantity", "op", "value")
+# what decides an evaluation's outcome or its timing: changing one restarts pending timers
+TIMING = ("condition", "for_s", "no_data_state", "interval_s", "device", "selector")
+
+
+def version(row: AlertRule) -> str:
+    """A rule's version for optimistic concurrency (its ``updated_at`` in microseconds): the
+    API's ETag, the edit form's hidden field."""
+    return str(round(row.updated_at.timestamp() * 1_000_000))
+
+
+def within_scope(row: AlertRule, info: DeviceInfo | None, scope: OrgScope | None) -> bool:
+    """Whether a rule is the caller's to see and edit: a device rule when the caller sees the
+    device (``info``), a group rule of the caller's unit; the province's callers see all."""
+    if scope is None or scope.is_province:
+        return True
+    if row.device:
+        return info is not None and info.visible_to(scope)
+    return row.org_code == scope.org_code
+
+
+def rule_in_scope(session: Session, rule_id: str, scope: OrgScope | None) -> AlertRule:
+    """A rule the caller may see and edit (404 ``alert_rule_not_found``, 403
+    ``alert_rule_forbidden``)."""
+    row = get_rule(session, rule_id)
+    info = directory.lookup(session, [row.device]).get(row.device) if row.device else None
+    if not within_scope(row, info, scope):
+        raise Forbidden("alert_rule_forbidden")
+    return row
+
+
+def _merged(row: AlertRule, changes: Mapping[str, Any]) -> RuleSpec:
+    """The rule's spec with ``changes`` merged in (JSON merge patch, RFC 7396): a field given
+    replaces the stored one, null clears it; ``labels`` merge key by key (a null value drops
+    the label); ``condition`` and ``selector`` are replaced whole. A condition given replaces
+    a flat threshold and the reverse; a flat field given alone is merged into the stored
+    threshold."""
+    unknown = sorted(set(changes) - {f.name for f in fields(RuleSpec)})
+    if unknown:
+        problem = f"unknown field {unknown[0][:40]}"
+        raise Invalid("alert_rule_shape_invalid", details={"problem": problem}, problem=problem)
+    given = dict(changes)
+    for name in ("name", "for_s", "severity", "no_data_state"):
+        if name in given and given[name] is None:
+            problem = f"{name} cannot be null"
+            raise Invalid("alert_rule_shape_invalid", details={"problem": problem},
+                          problem=problem)  # fmt: skip
+    labels: dict[str, str] = dict(row.labels or {})
+    if "labels" in given:
+        patch = given.pop("labels")
+        labels = {} if patch is None else labels
+        for key, value in (patch or {}).items():
+            if value is None:
+                labels.pop(key, None)
+            else:
+                labels[key] = value
+    if given.get("condition") is not None:
+        flat = {n: given.get(n) for n in FLAT}
+    elif "condition" in given or any(n in given for n in FLAT):
+        flat = {n: given[n] if n in given else getattr(row, n) for n in FLAT}
+        given["condition"] = None
+    else:
+        flat, given["condition"] = dict.fromkeys(FLAT), condition_json(row)
+    base = {"name": row.name, "device": row.device, "selector": list(row.selector),
+            "for_s": row.for_s, "severity": row.severity, "scenario": row.scenario,
+            "no_data_state": row.no_data_state or "NoData"}  # fmt: skip
+    return RuleSpec(**(base | given | flat | {"labels": labels}))
+
+
+def update_rule(
+    session: Session,
+    actor: Actor,
+    rule_id: str,
+    changes: Mapping[str, Any],
+    scope: OrgScope | None,
+    *,
+    expected: str | None = None,
+    now: datetime | None = None,
+) -> AlertRule:
+    """Edit a rule the caller may edit (:func:`rule_in_scope`) with ``changes`` (the fields of
+    :class:`RuleSpec`, merged as :func:`_merged` says), checked as at creation. ``expected``:
+    the :func:`version` the caller edited (412 ``alert_rule_changed`` when another edit came
+    first; None: the last writer wins). Audited ``alert.rule.update`` with the changed fields
+    before and after; a change of nothing writes nothing. The rule's alerts follow
+    (:func:`_carry_alerts`)."""
+    row = rule_in_scope(session, rule_id, scope)
+    session.refresh(row, with_for_update=True)  # PostgreSQL: one edit at a time
+    if expected is not None and expected != version(row):
+        raise IocError("alert_rule_changed", status=412, details={"version": version(row)})
+    old = engine_rule(row)
+    before = row.snapshot()
+    unit = row.org_code if not row.device else (scope.org_code if scope else actor.org_code)
+    for name, value in _fields(session, _merged(row, changes), scope, unit).items():
+        setattr(row, name, value)
+    after = row.snapshot()
+    changed = [k for k in after if after[k] != before[k]]
+    if not changed:
+        return row
+    session.flush()
+    now = now or utcnow()
+    stored = _carry_alerts(session, row, old, any(k in changed for k in TIMING), now)
+    record(session, actor, "alert.rule.update", target_type="alert_rule", target_id=row.id,
+           before={k: before[k] for k in changed},
+           after={k: after[k] for k in changed})  # fmt: skip
+    announce(session, stored, now)
+    return row
+
+
+def _carry_alerts(
+    session: Session, row: AlertRule, old: engine.Rule, restart: bool, now: datetime
+) -> list[Stored]:
+    """What an edit does to the rule's alerts; the next evaluation then steps them with the
+    new rule (a firing alert whose new condition does not hold resolves, as always):
+
+    - each keeps its state, episode, acknowledgement and rung, under its new labels (name,
+      severity, labels, scenario) and fingerprint;
+    - ``restart`` (the condition, ``for_s``, no-data policy or target changed): a pending
+      alert goes back to ``normal``, so its timer starts afresh under the new rule;
+    - an alert of a device the rule no longer watches (another target) stands down: an
+      active one is ``resolved`` (told), another goes to ``normal``.
+    """
+    rule = engine_rule(row)
+    instances = list(
+        session.execute(
+            select(AlertInstance)
+            .where(AlertInstance.rule_id == row.id)
+            .order_by(AlertInstance.fingerprint)
+            .with_for_update()
+        ).scalars()
+    )
+    infos = directory.lookup(session, {i.device for i in instances if i.device})
+    taken = {i.fingerprint for i in instances}
+    stored: list[Stored] = []
+    at = now.timestamp()
+    for instance in instances:
+        info = infos.get(instance.device) if instance.device else None
+        labels = series_labels(info) if info is not None else {}
+        watched = info is not None and rule.selects(labels) and rule.quantities <= info.quantities
+        current = alert_state(instance, old)
+        if watched:
+            fresh = engine.new_alert(rule, labels)
+            if fresh.fingerprint != instance.fingerprint and fresh.fingerprint not in taken:
+                taken.add(fresh.fingerprint)
+                instance.fingerprint, instance.labels = fresh.fingerprint, dict(fresh.labels)
+            if not (restart and current.state == "pending"):
+                continue
+        new, transitions = engine.stand_down(current, at)
+        if transitions:
+            store_state(instance, new)
+            stored += [store_transition(session, instance, row, t, now) for t in transitions]
+    session.flush()
+    return stored
 
 
 # --- alerts -------------------------------------------------------------------------------

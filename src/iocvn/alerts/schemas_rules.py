@@ -5,12 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertSilence, AlertTransition
 from iocvn.alerts.rules import condition_json
 
 MatcherText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+# The fields of a rule, shared by creation (required or defaulted) and changes (optional).
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Device = Annotated[str, Field(min_length=1, max_length=64)]
+Quantity = Annotated[str, Field(min_length=1, max_length=64)]
+Op = Literal[">", "<", ">=", "<=", "==", "!="]
+Value = Annotated[float, Field(allow_inf_nan=False)]
+Selector = Annotated[list[MatcherText], Field(max_length=10)]
+Area = Annotated[str, Field(min_length=1, max_length=32)]
+ForS = Annotated[float, Field(ge=0, le=7 * 86400, allow_inf_nan=False)]
+Severity = Literal["critical", "warning", "info"]
+Scenario = Annotated[str, Field(max_length=40)]
+NoDataState = Literal["NoData", "Alerting", "OK"]
 
 
 class RuleIn(BaseModel):
@@ -21,19 +35,53 @@ class RuleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    device: str | None = Field(default=None, min_length=1, max_length=64)
-    quantity: str | None = Field(default=None, min_length=1, max_length=64)
-    op: Literal[">", "<", ">=", "<=", "==", "!="] | None = None
-    value: float | None = Field(default=None, allow_inf_nan=False)
+    name: Name
+    device: Device | None = None
+    quantity: Quantity | None = None
+    op: Op | None = None
+    value: Value | None = None
     condition: dict[str, Any] | None = None
-    selector: list[MatcherText] | None = Field(default=None, max_length=10)
-    area: str | None = Field(default=None, min_length=1, max_length=32)
-    for_s: float = Field(ge=0, le=7 * 86400, allow_inf_nan=False)
-    severity: Literal["critical", "warning", "info"]
+    selector: Selector | None = None
+    area: Area | None = None
+    for_s: ForS
+    severity: Severity
     labels: dict[str, str] | None = Field(default=None, max_length=20)
-    scenario: str | None = Field(default=None, max_length=40)
-    no_data_state: Literal["NoData", "Alerting", "OK"] = "NoData"
+    scenario: Scenario | None = None
+    no_data_state: NoDataState = "NoData"
+
+
+class RuleChanges(BaseModel):
+    """Changes to a rule (``PATCH``, JSON merge patch): the fields of :class:`RuleIn`, each
+    optional; one given replaces the stored value and null clears it (not ``name``,
+    ``for_s``, ``severity``, ``no_data_state``); ``labels`` merge key by key (null drops a
+    label); ``condition`` and ``selector`` are replaced whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    device: Device | None = None
+    quantity: Quantity | None = None
+    op: Op | None = None
+    value: Value | None = None
+    condition: dict[str, Any] | None = None
+    selector: Selector | None = None
+    area: Area | None = None
+    for_s: ForS | None = None
+    severity: Severity | None = None
+    labels: dict[str, str | None] | None = Field(default=None, max_length=20)
+    scenario: Scenario | None = None
+    no_data_state: NoDataState | None = None
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> RuleChanges:
+        for name in ("name", "for_s", "severity", "no_data_state"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the body gave (null included: it clears)."""
+        return self.model_dump(exclude_unset=True)
 
 
 class RuleOut(BaseModel):
@@ -57,6 +105,7 @@ class RuleOut(BaseModel):
     org_unit: str
     created_by: str
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, row: AlertRule) -> RuleOut:
@@ -67,7 +116,7 @@ class RuleOut(BaseModel):
             no_data_state=row.no_data_state or "NoData", for_s=row.for_s,
             severity=row.severity, labels=dict(row.labels), scenario=row.scenario,
             interval_s=row.interval_s, enabled=row.enabled, org_unit=row.org_code,
-            created_by=row.created_by, created_at=row.created_at,
+            created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
         )  # fmt: skip
 
 

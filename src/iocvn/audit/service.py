@@ -154,6 +154,8 @@ _ONE_STATEMENT = 100  # entries written with the head's move in one statement (b
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
 _AUDIT_TABLES = frozenset({AuditEntry.__table__, AuditHead.__table__})
 
 
