@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, event, func, insert, select, text, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.orm.util import identity_key
 
@@ -124,16 +134,16 @@ def append_pending(session: Session) -> int:
         seq += 1
         entry.seq, entry.prev_hash = seq, prev
         entry.hash = prev = entry_hash(entry)
-    # Written with the head's move in one statement where PostgreSQL allows it (the chain is
-    # held until commit: one round trip less held); the entries are not ORM-tracked rows.
+    # One entry (the usual case) is written with the head's move in one statement where
+    # PostgreSQL allows it: the chain is held for one round trip less before commit. The
+    # entries are written with Core, not as ORM rows.
     rows = [{c: getattr(entry, c) for c in _COLUMNS} for entry in pending]
-    move = update(head).where(head.c.id == 1).values(last_seq=seq, last_hash=prev)
-    log = cast("Table", AuditEntry.__table__)
-    if row is not None and len(rows) <= _ONE_STATEMENT and _dialect(session) == "postgresql":
-        session.execute(insert(log).values(rows).add_cte(move.cte("moved")))
+    if row is not None and len(rows) == 1 and _dialect(session) == "postgresql":
+        entry = {f"entry_{c}": v for c, v in rows[0].items()}  # no name the head's columns
+        session.execute(_APPEND_ONE, {**entry, "head_seq": seq, "head_hash": prev})
     else:
-        session.execute(insert(log), rows)
-        session.execute(move)
+        session.execute(insert(cast("Table", AuditEntry.__table__)), rows)
+        session.execute(update(head).where(head.c.id == 1).values(last_seq=seq, last_hash=prev))
     held = session.identity_map.get(identity_key(AuditHead, 1))
     if held is not None:  # an ORM copy of the head loaded earlier is now out of date
         session.expire(held)
@@ -149,7 +159,18 @@ _LOCK_AND_READ = text(
 )
 _MARKS = "iocvn.audit.savepoints"
 _COLUMNS = tuple(c.name for c in AuditEntry.__table__.columns)
-_ONE_STATEMENT = 100  # entries written with the head's move in one statement (bind limits)
+_HEAD = cast("Table", AuditHead.__table__)
+# Built once: a statement with a data-modifying CTE is compiled anew each time otherwise.
+_APPEND_ONE = (
+    insert(cast("Table", AuditEntry.__table__))
+    .values({c: bindparam(f"entry_{c}") for c in _COLUMNS})
+    .add_cte(
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(last_seq=bindparam("head_seq"), last_hash=bindparam("head_hash"))
+        .cte("moved")
+    )
+)
 
 
 def _dialect(session: Session) -> str:
