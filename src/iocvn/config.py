@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Logging level (JSON logs on stderr).")
     db_writers: int = Field(
-        default=4,
+        default=2,
         ge=1,
         description="Requests of one server process that may write to PostgreSQL at once (the "
         "others wait their turn without holding a thread); SQLite always has one.",
