@@ -257,6 +257,7 @@ def test_restore_refuses_a_non_empty_target_unless_forced(
     assert contents(target_url) == contents(db_url)
 
 
+@pytest.mark.db  # restores into target_url: a new PostgreSQL database in the PG pass
 def test_restore_of_a_missing_file(target_url: str, tmp_path: Path) -> None:
     with pytest.raises(BackupNotFoundError) as caught:
         restore(target_url, tmp_path / "none.backup")
@@ -264,6 +265,7 @@ def test_restore_of_a_missing_file(target_url: str, tmp_path: Path) -> None:
     assert caught.value.details == {"path": str(tmp_path / "none.backup")}
 
 
+@pytest.mark.db  # restores into target_url (pg_restore on PostgreSQL)
 @pytest.mark.parametrize("content", [b"", b"id,name\n1,x\n", b"PGDMP-not-really" + bytes(200)])
 def test_restore_of_a_file_that_is_not_a_backup(
     target_url: str, tmp_path: Path, content: bytes

@@ -44,9 +44,10 @@ def login(
 
 
 def audited(session: Session, action: str) -> list[AuditEntry]:
-    """The audit entries of ``action`` (read in a fresh transaction)."""
+    """The audit entries of ``action`` in the log's order (read in a fresh transaction)."""
     session.rollback()
-    return list(session.execute(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+    stmt = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+    return list(session.execute(stmt).scalars())
 
 
 def count(session: Session, model: type) -> int:

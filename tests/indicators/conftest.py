@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from iocvn.app import MOUNTS
 from iocvn.core import periods
 from iocvn.core.context import Actor
 from iocvn.indicators import api_analytics, catalogue
@@ -123,7 +124,7 @@ def build(session: Session) -> Builder:
 @pytest.fixture
 def analytics_app(app: FastAPI) -> FastAPI:
     """The app, serving the analytics routes even before they are listed in ``MOUNTS``."""
-    if not any(getattr(r, "path", "") == "/api/v1/analytics" for r in app.routes):
+    if not any(m.router is api_analytics.router for m in MOUNTS):
         app.include_router(api_analytics.router, prefix="/api/v1")
     return app
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from iocvn.app import MOUNTS
 from iocvn.indicators import api_values
 from tests.factories.auth import bearer
 from tests.factories.indicators import count_targets, count_values, current, item, seed
@@ -21,7 +22,7 @@ API = "/api/v1"
 @pytest.fixture
 def values_client(app: FastAPI) -> Iterator[TestClient]:
     """A client of the app, serving the data supply routes even before ``MOUNTS`` lists them."""
-    if not any(getattr(r, "path", "") == f"{API}/data-values" for r in app.routes):
+    if not any(m.router is api_values.router for m in MOUNTS):
         app.include_router(api_values.router, prefix=API)
     with TestClient(app, base_url="http://testserver") as c:
         yield c

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from iocvn.app import MOUNTS
 from iocvn.auth.deps import Principal
 from iocvn.core.errors import Invalid
 from iocvn.core.timeutil import utcnow
@@ -316,7 +317,7 @@ def test_import_status_follows_the_caller(world: Session, operator: Principal) -
 @pytest.fixture
 def exchange_client(app: FastAPI) -> Iterator[TestClient]:
     """A client of the app, serving the exchange routes even before ``MOUNTS`` lists them."""
-    if not any(getattr(r, "path", "") == f"{API}/exchange/values" for r in app.routes):
+    if not any(m.router is api_exchange.router for m in MOUNTS):
         app.include_router(api_exchange.router, prefix=API)
     with TestClient(app, base_url="http://testserver") as c:
         yield c

@@ -88,7 +88,9 @@ def test_unknown_routes_are_404_never_500(client: TestClient, path: str, accept:
     assert client.get(path, headers={"Accept": accept}).status_code == 404
 
 
-def test_a_server_process_keeps_what_start_up_built_out_of_full_collections(db: Engine) -> None:
+def test_a_server_process_keeps_what_start_up_built_out_of_full_collections(
+    db: Engine, gc_unfrozen: None
+) -> None:
     import gc
 
     from iocvn.app import server_app
