@@ -139,8 +139,8 @@ def append_pending(session: Session) -> int:
     # entries are written with Core, not as ORM rows.
     rows = [{c: getattr(entry, c) for c in _COLUMNS} for entry in pending]
     if row is not None and len(rows) == 1 and _dialect(session) == "postgresql":
-        entry = {f"entry_{c}": v for c, v in rows[0].items()}  # no name the head's columns
-        session.execute(_APPEND_ONE, {**entry, "head_seq": seq, "head_hash": prev})
+        first = {f"entry_{c}": v for c, v in rows[0].items()}  # no name the head's columns
+        session.execute(_APPEND_ONE, {**first, "head_seq": seq, "head_hash": prev})
     else:
         session.execute(insert(cast("Table", AuditEntry.__table__)), rows)
         session.execute(update(head).where(head.c.id == 1).values(last_seq=seq, last_hash=prev))
