@@ -7,7 +7,9 @@ Each report has a real point in a Lạng Sơn commune, a phone number to seal, a
 the whole intake (rate check, place, routing, deadline, audit entry) in its own transaction.
 
 Environment: ``BENCH_FEEDBACK_RATE`` (reports/s, default 200), ``BENCH_FEEDBACK_SECONDS``
-(default 20), ``BENCH_FEEDBACK_WORKERS`` (uvicorn worker processes, default 2: one per core).
+(default 20), ``BENCH_FEEDBACK_WORKERS`` (uvicorn worker processes, default 2: one per core),
+``BENCH_FEEDBACK_WARMUP_S`` (default 2: seconds at the rate before measuring, so that a
+running server is measured, its pooled connections open and statements prepared).
 A request not answered within 5 s is counted in ``errors`` (``ReadTimeout``), so an
 overloaded server shows as errors and a lower ``achieved_per_s``, not as a crash. The
 result also says where the cores went over the run: ``server_cores`` (uvicorn and its
@@ -33,6 +35,7 @@ RATE = float(os.environ.get("BENCH_FEEDBACK_RATE", "200"))
 SECONDS = float(os.environ.get("BENCH_FEEDBACK_SECONDS", "20"))
 WORKERS = int(os.environ.get("BENCH_FEEDBACK_WORKERS", "2"))
 TIMEOUT = 5.0  # a request not answered in 5 s counts as failed (ReadTimeout)
+WARMUP_S = float(os.environ.get("BENCH_FEEDBACK_WARMUP_S", "2"))
 IDLE_S = 4.0  # a kept-alive connection idle longer is not reused (uvicorn closes it at 5 s)
 TEXTS = [
     "Ổ gà lớn giữa đường, xe máy đi qua rất dễ ngã, đề nghị sửa sớm.",
@@ -151,13 +154,11 @@ async def _load(
     for lat, lon in points[:30]:  # warm-up, not measured: caches, connections, imports
         body = {"description": TEXTS[0], "lat": lat, "lon": lon, "channel": "app"}
         await client.post("/api/v1/feedback/webhook", body)
-    start = time.perf_counter()
-    cpu_before = cpu_by_group(server_pid)
 
-    async def one(i: int) -> None:
+    async def one(i: int, start: float, kept: list[float]) -> None:
         due = start + i / RATE
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        if sum(errors.values()) > max(20, 0.05 * len(latencies)):
+        if sum(errors.values()) > max(20, 0.05 * len(kept)):
             errors["not sent: overloaded"] = errors.get("not sent: overloaded", 0) + 1
             return  # stop loading a server that already fails: the result is known
         lat, lon = rng.choice(points)
@@ -169,11 +170,17 @@ async def _load(
             )
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             key = type(exc).__name__
-        latencies.append((time.perf_counter() - due) * 1000)
+        kept.append((time.perf_counter() - due) * 1000)
         if key != "201":
             errors[key] = errors.get(key, 0) + 1
 
-    await asyncio.gather(*(one(i) for i in range(total)))
+    # At the rate, not measured: the pools' connections and statements of a running server.
+    warm = time.perf_counter()
+    await asyncio.gather(*(one(i, warm, []) for i in range(int(RATE * WARMUP_S))))
+    errors.clear()
+    start = time.perf_counter()
+    cpu_before = cpu_by_group(server_pid)
+    await asyncio.gather(*(one(i, start, latencies) for i in range(total)))
     elapsed = time.perf_counter() - start
     cpu_after = cpu_by_group(server_pid)
     cores = {f"{k}_cores": round((cpu_after[k] - cpu_before[k]) / elapsed, 2) for k in cpu_after}
