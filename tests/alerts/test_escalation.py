@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import escalation, evaluation, notifications, rules, silences
+from iocvn.alerts import escalation, evaluation, instances, notifications, silences
 from iocvn.alerts.engine import EscalationLadder, EscalationLevel
 from iocvn.audit.models import AuditEntry
 from iocvn.config import Settings
@@ -185,7 +185,7 @@ def test_an_acknowledgement_committed_meanwhile_wins(firing: Session, db: Engine
         (loaded,) = notifications.load_alerts(stale)
         with sessions() as other:
             alert_id = loaded.row.id
-            rules.acknowledge(other, ACTOR, alert_id, "Đã cử tổ ứng trực", NOW + 14 * MIN, None)
+            instances.acknowledge(other, ACTOR, alert_id, "Đã cử tổ ứng trực", NOW + 14 * MIN, None)
             other.commit()
         assert escalation._climb(stale, loaded.row, 1) is False
         stale.commit()
@@ -195,7 +195,7 @@ def test_an_acknowledgement_committed_meanwhile_wins(firing: Session, db: Engine
 def test_an_acknowledgement_stops_the_climb(firing: Session) -> None:
     session = firing
     alert_id = alert(session).id
-    rules.acknowledge(session, ACTOR, alert_id, "Đã cử tổ ứng trực", NOW + 10 * MIN, None)
+    instances.acknowledge(session, ACTOR, alert_id, "Đã cử tổ ứng trực", NOW + 10 * MIN, None)
     session.commit()
     assert climb(session, NOW + 2 * 60 * MIN) == []
     assert alert(session).escalation_level == 0 and queued(session, PURPOSE) == []

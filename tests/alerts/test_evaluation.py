@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import evaluation, rules
+from iocvn.alerts import evaluation, instances, rules
 from iocvn.alerts.models_rules import AlertInstance, AlertTransition
 from iocvn.audit.models import AuditEntry
 from iocvn.core.errors import Conflict
@@ -148,17 +148,17 @@ def test_acknowledgement_is_kept_for_the_episode_and_cleared_on_resolution(
     session = gauge
     _level(session, clock, NOW, 3.4)
     with pytest.raises(Conflict) as refused:  # pending: nothing to acknowledge yet
-        rules.acknowledge(session, ACTOR, _instance(session).id, "đang xem", NOW, None)
+        instances.acknowledge(session, ACTOR, _instance(session).id, "đang xem", NOW, None)
     assert refused.value.code == "alert_not_active"
     session.rollback()
     evaluation.evaluate_all(session, NOW + 10 * MIN)
     alert_id = _instance(session).id
-    rules.acknowledge(session, ACTOR, alert_id, "Đã cử tổ ứng trực", NOW + 11 * MIN, None)
+    instances.acknowledge(session, ACTOR, alert_id, "Đã cử tổ ứng trực", NOW + 11 * MIN, None)
     session.commit()
     alert = _instance(session)
     assert alert.acknowledged_by == "ky-thuat" and alert.ack_comment == "Đã cử tổ ứng trực"
     with pytest.raises(Conflict) as twice:
-        rules.acknowledge(session, ACTOR, alert_id, "lần nữa", NOW + 12 * MIN, None)
+        instances.acknowledge(session, ACTOR, alert_id, "lần nữa", NOW + 12 * MIN, None)
     assert twice.value.code == "alert_already_acknowledged"
     session.rollback()
     _level(session, clock, NOW + 13 * MIN, 3.9)  # still firing: the ack stays

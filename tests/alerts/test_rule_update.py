@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import evaluation, rules
+from iocvn.alerts import evaluation, instances, rules
 from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertTransition
 from iocvn.audit.models import AuditEntry
 from iocvn.auth.scope import OrgScope
@@ -92,7 +92,7 @@ def test_a_firing_alert_whose_new_condition_holds_stays_in_its_episode(
 ) -> None:
     alert = _firing(session, clock)
     first = alert.fingerprint
-    rules.acknowledge(session, ACTOR, alert.id, "Đã báo xã", NOW + 10 * MIN, None)
+    instances.acknowledge(session, ACTOR, alert.id, "Đã báo xã", NOW + 10 * MIN, None)
     session.commit()
     _edit(session, gauge, NOW + 11 * MIN, value=3.2, name="Kỳ Cùng trên 3,2 m",
           severity="critical", labels={"river": "Kỳ Cùng"})  # fmt: skip

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import evaluation, rules
+from iocvn.alerts import evaluation, rules, stored
 from iocvn.alerts.engine import Matcher, Threshold
 from iocvn.alerts.models_rules import AlertRule
 from iocvn.audit.models import AuditEntry
@@ -264,7 +264,7 @@ def test_the_flat_threshold_shows_its_condition(
     assert listed[0]["quantity"] == "currentLevel"
     old = session.get(AlertRule, out["id"])
     assert old is not None and old.condition is None
-    assert rules.engine_rule(old).condition == Threshold("currentLevel", ">", 3.0)
+    assert stored.engine_rule(old).condition == Threshold("currentLevel", ">", 3.0)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from iocvn.alerts import rules, silences
+from iocvn.alerts import instances, rules, silences
 from iocvn.alerts.engine import is_silenced
 from iocvn.alerts.models_rules import AlertRule
 from iocvn.alerts.schemas_rules import (
@@ -147,7 +147,7 @@ def list_alerts(
     pending, firing, resolved, no_data, error); ``silenced`` says whether a silence mutes it."""
     now = utcnow()
     silences = active_silences(db, now)
-    found = rules.list_alerts(db, principal.scope, state=state, limit=limit)
+    found = instances.list_alerts(db, principal.scope, state=state, limit=limit)
     return [AlertOut.of(r, is_silenced(r.labels, silences, now.timestamp())) for r in found]
 
 
@@ -155,15 +155,15 @@ def list_alerts(
 def get_alert(alert_id: Id, principal: Reader, db: DbSession) -> AlertOut:
     """One alert with its history of transitions."""
     now = utcnow()
-    row = rules.get_alert(db, alert_id, principal.scope)
+    row = instances.get_alert(db, alert_id, principal.scope)
     silenced = is_silenced(row.labels, active_silences(db, now), now.timestamp())
-    return AlertOut.of(row, silenced, rules.history(db, row))
+    return AlertOut.of(row, silenced, instances.history(db, row))
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
 def acknowledge(alert_id: Id, body: AckIn, principal: Acker, db: DbSession) -> AlertOut:
     """Acknowledge an active alert with a comment (409 ``alert_not_active``,
     ``alert_already_acknowledged``); it stops escalating."""
-    row = rules.acknowledge(db, principal.actor(), alert_id, body.comment, utcnow(),
+    row = instances.acknowledge(db, principal.actor(), alert_id, body.comment, utcnow(),
                             principal.scope)  # fmt: skip
     return AlertOut.of(row)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.alerts import engine
 from iocvn.alerts.models_rules import AlertInstance, AlertRule
-from iocvn.alerts.rules import (
+from iocvn.alerts.stored import (
     Stored,
     alert_state,
     engine_rule,
@@ -36,7 +36,7 @@ from iocvn.alerts.rules import (
     store_state,
     store_transition,
 )
-from iocvn.alerts.rules import announce as announce_stored
+from iocvn.alerts.stored import announce as announce_stored
 from iocvn.core import events
 from iocvn.core import jobs as background
 from iocvn.core.http import begin_writing

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import rules
+from iocvn.alerts import instances
 from iocvn.alerts.engine import ACTIVE, STATES, is_silenced
 from iocvn.alerts.models_rules import AlertInstance
 from iocvn.alerts.silences import active_silences
@@ -54,10 +54,10 @@ def select_alerts(
 ) -> list[AlertInstance]:
     """The alerts of a view in the caller's scope, most recently changed first."""
     if view in STATES:
-        return rules.list_alerts(session, scope, state=view, limit=limit)
+        return instances.list_alerts(session, scope, state=view, limit=limit)
     if view == "all":
-        return rules.list_alerts(session, scope, limit=limit)
-    found = rules.list_alerts(session, scope, limit=limit * 5)
+        return instances.list_alerts(session, scope, limit=limit)
+    found = instances.list_alerts(session, scope, limit=limit * 5)
     return [r for r in found if r.state in ACTIVE or r.state == "pending"][:limit]
 
 

@@ -44,8 +44,8 @@ from iocvn.alerts.engine import AlertGroup, AlertState, GroupPolicy, Matcher, No
 from iocvn.alerts.evaluation import ROUND_EVENT
 from iocvn.alerts.models_notify import AlertContactPoint, AlertGroupState
 from iocvn.alerts.models_rules import AlertInstance, AlertRule
-from iocvn.alerts.rules import TRANSITIONS_EVENT, Stored, alert_state, dt, engine_rule, ts
 from iocvn.alerts.silences import active_silences
+from iocvn.alerts.stored import TRANSITIONS_EVENT, Stored, alert_state, dt, engine_rule, ts
 from iocvn.config import get_settings
 from iocvn.core import events
 from iocvn.core.ids import new_id

@@ -26,13 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import StreamingResponse
 
-from iocvn.alerts import live, rules, silences
+from iocvn.alerts import instances, live, rules, silences, stored
 from iocvn.alerts import messages_pages as _messages  # noqa: F401  (registers the texts)
 from iocvn.alerts.engine import ACTIVE, silencing
 from iocvn.alerts.models_rules import AlertInstance, AlertRule
 from iocvn.alerts.pages_rules import OPS, condition_text, duration_text
-from iocvn.alerts.rules import series_labels
 from iocvn.alerts.silences import active_silences
+from iocvn.alerts.stored import series_labels
 from iocvn.auth.deps import Principal, require
 from iocvn.auth.scope import OrgScope
 from iocvn.core.errors import Invalid, IocError
@@ -186,7 +186,7 @@ async def stream(
 
 def _history(db: Session, row: AlertInstance, lang: str) -> list[dict[str, Any]]:  # newest first
     out = []
-    for change in reversed(rules.history(db, row)):
+    for change in reversed(instances.history(db, row)):
         values = ", ".join(
             f"{name} = {value_text(v) if v is not None else '—'}"
             for name, v in sorted(change.values.items())
@@ -243,7 +243,7 @@ def alert_page(
 ) -> Response:
     """One alert: its rule and condition, device, state, acknowledgement, silences in force,
     history, and the actions the caller may take."""
-    row = rules.get_alert(db, alert_id, principal.scope)
+    row = instances.get_alert(db, alert_id, principal.scope)
     flash = t(f"al.done.{done}", _lang(request)) if done in FLASHES else ""
     return _view(request, principal, db, row, flash=flash)
 
@@ -257,7 +257,7 @@ def _refused(
         exc.details = {**exc.details, "form": form}
     else:
         exc.details = {"form": form}
-    row = rules.get_alert(db, alert_id, principal.scope)
+    row = instances.get_alert(db, alert_id, principal.scope)
     return _view(request, principal, db, row, error=exc, typed=typed)
 
 
@@ -270,7 +270,7 @@ def acknowledge(
     try:
         if not comment:
             raise Invalid("alert_ack_comment", details={"field": "comment"})
-        rules.acknowledge(db, principal.actor(), alert_id, comment, utcnow(), principal.scope)
+        instances.acknowledge(db, principal.actor(), alert_id, comment, utcnow(), principal.scope)
     except IocError as exc:
         typed = {"ack_comment": _text(form, "comment")}
         return _refused(request, principal, db, alert_id, exc, typed, "ack")
@@ -299,7 +299,7 @@ def silence(
     reason = _text(form, "comment").strip()
     minutes = _text(form, "duration", 8)
     try:
-        row = rules.get_alert(db, alert_id, principal.scope)
+        row = instances.get_alert(db, alert_id, principal.scope)
         if not minutes.isdigit() or int(minutes) not in DURATIONS:
             raise Invalid("alert_silence_duration", details={"field": "duration"})
         if not reason:
@@ -357,7 +357,7 @@ def device_notes(query: device_alerts.Query) -> dict[str, DeviceAlerts]:
         units = {d.code: d.quantities or {} for d in _devices(db, set(infos)).values()}
         for rule in rules.list_rules(db):
             try:
-                watching = rules.engine_rule(rule)
+                watching = stored.engine_rule(rule)
             except (IocError, ValueError):  # a rule the engine refuses is not evaluated either
                 continue
             for code, info in infos.items():

@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from iocvn.alerts import rules
+from iocvn.alerts import instances, rules
 from iocvn.alerts.forms import TIME_FORMAT
 from iocvn.alerts.models_rules import AlertInstance, AlertRule
 from iocvn.auth.scope import OrgScope
@@ -104,7 +104,7 @@ def warning_form(
 ) -> dict[str, Any]:
     """The drafting form's fields filled from an alert in the caller's scope (404
     ``alert_not_found``)."""
-    row = rules.get_alert(session, alert_id, scope)
+    row = instances.get_alert(session, alert_id, scope)
     rule = rules.get_rule(session, row.rule_id)
     device = None
     if row.device:

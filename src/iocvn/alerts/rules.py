@@ -1,8 +1,8 @@
-"""Alert rules, alerts and silences on the database (issue #5): create, list, edit, disable
-and enable rules (a condition over one device, or over a group of devices chosen by label
-matchers or a commune); list alerts; acknowledge them; silence them. Every change is audited
-in the caller's transaction; services flush, never commit. What an edit does to the rule's
-alerts is decision 0011 (:func:`update_rule`).
+"""Alert rules on the database (issue #5): create, list, edit, disable and enable rules (a
+condition over one device, or over a group of devices chosen by label matchers or a
+commune). Every change is audited in the caller's transaction; services flush, never
+commit. What an edit does to the rule's alerts is decision 0011 (:func:`update_rule`); the
+alerts themselves are :mod:`.instances`, silences :mod:`.silences`.
 
 Who may target what: a device rule needs a device the caller sees. A group rule of a
 province caller selects what its matchers say; an agency's is pinned to its own devices
@@ -10,27 +10,36 @@ province caller selects what its matchers say; an agency's is pinned to its own 
 added, unless it already selects ``org_unit`` or ``area`` equal to its code); a selector
 pinned to another unit is refused (``alert_rule_out_of_scope``).
 
-The rows are converted to and from the pure engine's values here (``engine_rule``,
-``alert_state``, ``store_state``); :mod:`.evaluation` steps them.
+The rows are converted to and from the pure engine's values in :mod:`.stored`;
+:mod:`.evaluation` steps them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from iocvn.alerts import conditions, engine
 from iocvn.alerts import messages_rules as _messages  # noqa: F401  (registers the texts)
-from iocvn.alerts.engine import AlertState, Matcher, State
-from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertTransition
+from iocvn.alerts.engine import Matcher
+from iocvn.alerts.models_rules import AlertInstance, AlertRule
+from iocvn.alerts.stored import (
+    Stored,
+    alert_state,
+    announce,
+    condition_json,
+    engine_rule,
+    series_labels,
+    store_state,
+    store_transition,
+)
 from iocvn.audit.service import record
 from iocvn.auth.scope import OrgScope
-from iocvn.core import events
 from iocvn.core.context import Actor
 from iocvn.core.errors import Conflict, Forbidden, Invalid, IocError, NotFound
 from iocvn.core.ids import new_id
@@ -44,130 +53,6 @@ from iocvn.sensors.models import Device
 SERIES_LABELS = ("device", "kind", "org_unit", "area")  # what a selector may match on
 MAX_MATCHERS = 10
 DEFAULT_INTERVAL_S = 300.0  # a group rule's expected interval when no device is selected yet
-TRANSITIONS_EVENT = "alerts.transitions"  # payload: session, stored (list[Stored]), now
-
-
-def ts(at: datetime | None) -> float | None:
-    """Seconds since the epoch (the engine's time) of a datetime, None kept."""
-    return None if at is None else at.timestamp()
-
-
-def dt(at: float | None) -> datetime | None:
-    """The UTC datetime of the engine's seconds since the epoch, None kept."""
-    return None if at is None else datetime.fromtimestamp(at, UTC)
-
-
-# --- conversions between rows and the engine ----------------------------------------------
-
-
-def series_labels(info: DeviceInfo) -> dict[str, str]:
-    """The labels of a device's series: ``device``, ``kind``, ``org_unit`` and ``area`` (the
-    commune it stands in, when known)."""
-    labels = {"device": info.code, "kind": info.kind, "org_unit": info.org_code}
-    if info.area_code:
-        labels["area"] = info.area_code
-    return labels
-
-
-def rule_condition(row: AlertRule) -> engine.Condition:
-    """The engine's condition of a stored rule: its ``condition``, or (rules made before
-    conditions) the threshold of its flat ``quantity``, ``op`` and ``value``."""
-    if row.condition is not None:
-        return conditions.parse(row.condition, row.interval_s)
-    if row.quantity is None or row.op is None or row.value is None:
-        problem = "a rule needs a condition"
-        raise Invalid("alert_rule_invalid", details={"problem": problem}, problem=problem)
-    return engine.Threshold(row.quantity, cast(Any, row.op), row.value)
-
-
-def condition_json(row: AlertRule) -> dict[str, Any] | None:
-    """A rule's condition as JSON, derived from the flat columns for older rules (as stored
-    when the row cannot be read: a rule edited by hand)."""
-    try:
-        return conditions.dump(rule_condition(row), row.interval_s)
-    except Invalid:
-        return row.condition
-
-
-def engine_rule(row: AlertRule) -> engine.Rule:
-    """The engine's rule of a stored rule."""
-    selector = tuple(Matcher.parse(m) for m in row.selector)
-    if row.device:
-        selector = (Matcher("device", "=", row.device), *selector)
-    return engine.Rule(
-        name=row.name,
-        condition=rule_condition(row),
-        selector=selector,
-        for_s=row.for_s,
-        severity=cast(Any, row.severity),
-        labels=engine.as_labels(row.labels or {}),
-        scenario=row.scenario,
-        interval_s=row.interval_s,
-        no_data_state=cast(Any, row.no_data_state or "NoData"),
-    )
-
-
-def alert_state(row: AlertInstance, rule: engine.Rule) -> AlertState:
-    """The engine's state of a stored instance."""
-    ack = None
-    if row.acknowledged_by is not None and row.acknowledged_at is not None:
-        ack = engine.Acknowledgement(
-            by=row.acknowledged_by, at=row.acknowledged_at.timestamp(), comment=row.ack_comment
-        )
-    return AlertState(
-        rule=rule,
-        labels=engine.as_labels(row.labels),
-        fingerprint=row.fingerprint,
-        state=cast(State, row.state),
-        since=ts(row.since),
-        active_since=ts(row.active_since),
-        pending_to=cast(State | None, row.pending_to),
-        ack=ack,
-        escalation_level=row.escalation_level,
-    )
-
-
-def store_state(row: AlertInstance, alert: AlertState) -> None:
-    """Copy the engine's state into the row."""
-    row.state = alert.state
-    row.since = dt(alert.since)
-    row.active_since = dt(alert.active_since)
-    row.pending_to = alert.pending_to
-    row.acknowledged_by = alert.ack.by if alert.ack else None
-    row.acknowledged_at = dt(alert.ack.at) if alert.ack else None
-    row.ack_comment = alert.ack.comment if alert.ack else ""
-    row.escalation_level = alert.escalation_level
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A transition as stored: its instance row (flushed, in the session) and rule row."""
-
-    instance: AlertInstance
-    rule: AlertRule
-    transition: engine.Transition
-
-
-def store_transition(
-    session: Session, instance: AlertInstance, rule: AlertRule, t: engine.Transition, now: datetime
-) -> Stored:
-    """Add a transition to an alert's history (in the session, not flushed)."""
-    session.add(
-        AlertTransition(
-            instance_id=instance.id, rule_id=rule.id, fingerprint=t.fingerprint,
-            from_state=t.from_state, to_state=t.to_state, at=dt(t.at) or now,
-            values=dict(t.values), error=t.error, notifies=t.notifies,
-        )
-    )  # fmt: skip
-    return Stored(instance, rule, t)
-
-
-def announce(session: Session, stored: Sequence[Stored], now: datetime) -> None:
-    """Publish ``alerts.transitions`` for stored transitions (notifications, the violation
-    log…: listeners work in the same transaction, each in its own savepoint)."""
-    if stored:
-        session.flush()
-        events.publish(TRANSITIONS_EVENT, session=session, stored=list(stored), now=now)
 
 
 # --- rules --------------------------------------------------------------------------------
@@ -574,74 +459,3 @@ def _carry_alerts(
             stored += [store_transition(session, instance, row, t, now) for t in transitions]
     session.flush()
     return stored
-
-
-# --- alerts -------------------------------------------------------------------------------
-
-
-def check_state(state: str | None) -> str | None:
-    """A state filter (422 ``alert_state_unknown`` for another word)."""
-    if state is not None and state not in engine.STATES:
-        allowed = ", ".join(engine.STATES)
-        raise Invalid("alert_state_unknown", details={"state": state[:12], "allowed": allowed},
-                      state=state[:12], allowed=allowed)  # fmt: skip
-    return state
-
-
-def list_alerts(
-    session: Session, scope: OrgScope | None, *, state: str | None = None, limit: int = 200
-) -> list[AlertInstance]:
-    """Alerts in the caller's scope (devices of its unit or standing in its commune), most
-    recently changed first; by ``state``."""
-    query = select(AlertInstance).order_by(AlertInstance.since.desc(), AlertInstance.id)
-    if check_state(state) is not None:
-        query = query.where(AlertInstance.state == state)
-    if scope is not None:
-        query = query.where(scope.handling_clause(AlertInstance.org_code, AlertInstance.area_code))
-    return list(session.execute(query.limit(limit)).scalars())
-
-
-def get_alert(
-    session: Session, alert_id: str, scope: OrgScope | None, *, for_update: bool = False
-) -> AlertInstance:
-    """One alert in the caller's scope (404 ``alert_not_found``)."""
-    query = select(AlertInstance).where(AlertInstance.id == alert_id)
-    if scope is not None:
-        query = query.where(scope.handling_clause(AlertInstance.org_code, AlertInstance.area_code))
-    if for_update:
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        raise NotFound("alert_not_found")
-    return row
-
-
-def history(session: Session, row: AlertInstance) -> list[AlertTransition]:
-    """An alert's transitions, oldest first."""
-    query = (
-        select(AlertTransition)
-        .where(AlertTransition.instance_id == row.id)
-        .order_by(AlertTransition.at, AlertTransition.id)
-    )
-    return list(session.execute(query).scalars())
-
-
-def acknowledge(
-    session: Session,
-    actor: Actor,
-    alert_id: str,
-    comment: str,
-    now: datetime,
-    scope: OrgScope | None,
-) -> AlertInstance:
-    """Acknowledge an active alert with a comment (audited ``alert.ack``): 409
-    ``alert_not_active`` or ``alert_already_acknowledged`` (naming who did)."""
-    row = get_alert(session, alert_id, scope, for_update=True)
-    rule = engine_rule(get_rule(session, row.rule_id))
-    acked = engine.acknowledge(alert_state(row, rule), actor.name, now.timestamp(), comment.strip())
-    store_state(row, acked)
-    session.flush()
-    record(session, actor, "alert.ack", target_type="alert", target_id=row.id,
-           after={"state": row.state, "comment": row.ack_comment,
-                  "fingerprint": row.fingerprint})  # fmt: skip
-    return row

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from iocvn.alerts.models_rules import AlertInstance, AlertRule, AlertSilence, AlertTransition
-from iocvn.alerts.rules import condition_json
+from iocvn.alerts.stored import condition_json
 
 MatcherText = Annotated[str, Field(min_length=1, max_length=200)]
 

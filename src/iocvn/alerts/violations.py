@@ -29,7 +29,7 @@ from iocvn.alerts.engine import Rate, Threshold
 from iocvn.alerts.engine_rules import OPS, Values
 from iocvn.alerts.models_rules import AlertTransition
 from iocvn.alerts.models_violations import AlertViolation
-from iocvn.alerts.rules import TRANSITIONS_EVENT, Stored, dt, engine_rule
+from iocvn.alerts.stored import TRANSITIONS_EVENT, Stored, dt, engine_rule
 from iocvn.audit.service import record
 from iocvn.auth.scope import OrgScope
 from iocvn.core import events
