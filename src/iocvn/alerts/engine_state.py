@@ -146,19 +146,7 @@ def stand_down(alert: AlertState, now: float) -> tuple[AlertState, tuple[Transit
     if alert.state == "normal":
         return alert, NO_TRANSITIONS
     new = _entered(alert, "resolved" if alert.active else "normal", now)
-    rule = alert.rule
-    return new, (
-        Transition(
-            fingerprint=alert.fingerprint,
-            rule=rule.name,
-            labels=alert.labels,
-            severity=rule.severity,
-            from_state=alert.state,
-            to_state=new.state,
-            at=now,
-            values={},
-        ),
-    )
+    return new, (_transition(alert, new, None, now),)
 
 
 def _entered(
@@ -182,8 +170,9 @@ def _entered(
 
 
 def _transition(
-    old: AlertState, new: AlertState, observation: Observation, now: float
+    old: AlertState, new: AlertState, observation: Observation | None, now: float
 ) -> Transition:
+    """From ``old`` to ``new`` at ``now``, with what was observed (None: nothing was)."""
     rule = old.rule
     return Transition(
         fingerprint=old.fingerprint,
@@ -193,8 +182,8 @@ def _transition(
         from_state=old.state,
         to_state=new.state,
         at=now,
-        values=observed_values(rule, observation, now),
-        error=observation.error,
+        values=observed_values(rule, observation, now) if observation else {},
+        error=observation.error if observation else None,
     )
 
 

@@ -44,6 +44,7 @@ SCENARIOS: Final = ("flood", "landslide", "forest_fire", "air_pollution")
 MAX_FOR_MIN: Final = 7 * 24 * 60
 MAX_DEVICES: Final = 2000
 FLASHES: Final = ("created", "disabled", "updated")
+NEW_RULE: Final = {"op": ">", "severity": "warning", "for_min": "0"}  # the empty form's choices
 FIELDS: Final = (
     "name", "device", "quantity", "op", "value", "for_min", "severity", "scenario", "version",
 )  # fmt: skip
@@ -228,7 +229,7 @@ def rules_page(
     """The rules and, for those who manage them, the form of a new threshold rule (the
     device chosen when coming from a device's page)."""
     flash = t(f"al.rule_done.{done}", _lang(request)) if done in FLASHES else ""
-    form = {"device": device, "op": ">", "severity": "warning", "for_min": "0"}
+    form = {**NEW_RULE, "device": device}
     return _page(request, principal, db, form=form, flash=flash)
 
 
@@ -260,8 +261,7 @@ def disable(rule_id: RuleId, request: Request, principal: Writer, db: DbSession)
         rules.disable_rule(db, principal.actor(), row)
     except IocError as exc:
         db.rollback()
-        form = {"op": ">", "severity": "warning", "for_min": "0"}
-        return _page(request, principal, db, form=form, error=exc)
+        return _page(request, principal, db, form=dict(NEW_RULE), error=exc)
     return RedirectResponse(f"/alerts/rules?done=disabled#rule-{row.id}", status_code=303)
 
 
@@ -288,6 +288,6 @@ def update(
         db.rollback()
         editing = db.get(AlertRule, rule_id) if exc.status not in (403, 404) else None
         if editing is None:
-            typed = {"op": ">", "severity": "warning", "for_min": "0"}
+            typed = dict(NEW_RULE)
         return _page(request, principal, db, form=typed, error=exc, editing=editing)
     return RedirectResponse(f"/alerts/rules?done=updated#rule-{rule_id}", status_code=303)

@@ -115,8 +115,8 @@ def append_pending(session: Session) -> int:
         return 0
     session.flush()  # the transaction's other rows first: the chain is locked for its own
     # Lock the tip and read it in one round trip (see module docstring).
-    head = cast("Table", AuditHead.__table__)
-    if _dialect(session) == "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
         # Queue for the chain on an advisory lock, taken by the same statement before the
         # row: waiters on the head row itself would all wake and re-check the updated row at
         # each append (a herd that costs PostgreSQL more CPU the longer the queue). Once the
@@ -124,10 +124,10 @@ def append_pending(session: Session) -> int:
         row = session.execute(_LOCK_AND_READ, {"key": _CHAIN_LOCK}).first()
     else:
         row = session.execute(
-            update(head)
-            .where(head.c.id == 1)
-            .values(last_seq=head.c.last_seq)
-            .returning(head.c.last_seq, head.c.last_hash)
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(last_seq=_HEAD.c.last_seq)
+            .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
         ).first()
     seq, prev = (row[0], row[1]) if row is not None else (_head(session).last_seq, GENESIS)
     for entry in pending:
@@ -138,12 +138,12 @@ def append_pending(session: Session) -> int:
     # PostgreSQL allows it: the chain is held for one round trip less before commit. The
     # entries are written with Core, not as ORM rows.
     rows = [{c: getattr(entry, c) for c in _COLUMNS} for entry in pending]
-    if row is not None and len(rows) == 1 and _dialect(session) == "postgresql":
+    if row is not None and len(rows) == 1 and postgresql:
         first = {f"entry_{c}": v for c, v in rows[0].items()}  # no name the head's columns
         session.execute(_APPEND_ONE, {**first, "head_seq": seq, "head_hash": prev})
     else:
-        session.execute(insert(cast("Table", AuditEntry.__table__)), rows)
-        session.execute(update(head).where(head.c.id == 1).values(last_seq=seq, last_hash=prev))
+        session.execute(insert(_LOG), rows)
+        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=seq, last_hash=prev))
     held = session.identity_map.get(identity_key(AuditHead, 1))
     if held is not None:  # an ORM copy of the head loaded earlier is now out of date
         session.expire(held)
@@ -160,9 +160,10 @@ _LOCK_AND_READ = text(
 _MARKS = "iocvn.audit.savepoints"
 _COLUMNS = tuple(c.name for c in AuditEntry.__table__.columns)
 _HEAD = cast("Table", AuditHead.__table__)
+_LOG = cast("Table", AuditEntry.__table__)
 # Built once: a statement with a data-modifying CTE is compiled anew each time otherwise.
 _APPEND_ONE = (
-    insert(cast("Table", AuditEntry.__table__))
+    insert(_LOG)
     .values({c: bindparam(f"entry_{c}") for c in _COLUMNS})
     .add_cte(
         update(_HEAD)
@@ -171,10 +172,6 @@ _APPEND_ONE = (
         .cte("moved")
     )
 )
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 _AUDIT_TABLES = frozenset({AuditEntry.__table__, AuditHead.__table__})

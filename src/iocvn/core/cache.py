@@ -38,6 +38,17 @@ class Rechecked(Generic[T]):
             self._entries[key] = (value, current, now)
         return value
 
+    def read(self, key: Hashable, read: Callable[[], T]) -> T:
+        """For a small value that is its own version (a code, an id): kept, and ``read()``
+        again once it is ``seconds`` old — one query, not a version and then a build."""
+        answers: list[T] = []
+
+        def version() -> T:
+            answers.append(read())
+            return answers[-1]
+
+        return self.get(key, version, lambda: answers[-1])
+
     def clear(self) -> None:
         """Forget everything (this process changed what the values are built from)."""
         with self._lock:

@@ -57,7 +57,7 @@ def active_model(session: Session) -> tuple[str, classify.Classifier] | None:
             select(ClassifierModel.id).where(ClassifierModel.active.is_(True))
         ).scalar_one_or_none()
 
-    model_id = _ACTIVE.get(session.get_bind().engine.url, read, read)
+    model_id = _ACTIVE.read(session.get_bind().engine.url, read)
     if model_id is None:
         return None
     with _LOCK:

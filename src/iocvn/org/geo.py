@@ -148,7 +148,7 @@ def home_province(session: Session) -> str | None:
         ).scalar_one_or_none()
 
     key = session.get_bind().engine.url
-    return _PROVINCES.get(key, read, read)
+    return _PROVINCES.read(key, read)
 
 
 def installed_province(session: Session) -> str:
