@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -13,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from iocvn.config import get_settings
@@ -24,6 +26,8 @@ POOL_SIZE, MAX_OVERFLOW = 10, 20  # connections per process: kept open, and more
 # the pool is left to the background loops (notifications, feedback jobs) of the process.
 REQUEST_CONNECTIONS = POOL_SIZE + MAX_OVERFLOW - 4
 _POOL: dict[str, Any] = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+PING_IDLE_S = 5.0
+_RETURNED = "iocvn.returned_at"
 
 
 def make_engine(url: str) -> Engine:
@@ -32,7 +36,6 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_pre_ping=True,
             # An in-memory database lives in one connection: SQLAlchemy's own pool for it.
             **({} if make_url(url).database in (None, "", ":memory:") else _POOL),
         )
@@ -46,8 +49,36 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+    else:
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before handing it out when it sat unused for ``PING_IDLE_S``
+    or more (the server may have restarted or dropped it meanwhile); a dead one is replaced.
+
+    SQLAlchemy's ``pool_pre_ping`` checks at every checkout, which is one more round trip per
+    request; a connection returned a moment ago is very likely alive, and if the server went
+    away in that moment the request fails once and the pool starts afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned < PING_IDLE_S:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise DisconnectionError() from error  # the pool connects again
+            raise
 
 
 @lru_cache(maxsize=4)

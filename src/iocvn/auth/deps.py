@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from iocvn.auth import credentials
+from iocvn.auth import credentials, live_tokens
 from iocvn.auth.models import User, WebSession
 from iocvn.auth.roles import has_permission
 from iocvn.auth.scope import OrgScope
@@ -87,18 +87,10 @@ def resolve(request: Request, db: DbSession) -> Principal | None:
     bearer = _bearer(request)
     principal: Principal | None = None
     if bearer is not None:
-        found = credentials.load_token(db, bearer)
-        if found is None:
+        holder = live_tokens.remembered(db, bearer) or live_tokens.load(db, bearer)
+        if holder is None:
             raise Unauthenticated("invalid_token")
-        token, user, unit = found
-        principal = Principal(
-            user=user,
-            scope=_scope(db, user, unit),
-            via="token",
-            request_id=request_id(request),
-            ip=client_ip(request),
-            token_scopes=frozenset(token.scopes),
-        )
+        principal = _token_principal(request, db, holder)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         loaded = credentials.load_session(db, cookie) if cookie else None
@@ -116,8 +108,21 @@ def resolve(request: Request, db: DbSession) -> Principal | None:
     return principal
 
 
-def _scope(db: DbSession, user: User, unit: OrgUnit | None = None) -> OrgScope:
-    unit = unit or db.get(OrgUnit, user.org_code)
+def _token_principal(request: Request, db: DbSession, holder: live_tokens.Holder) -> Principal:
+    principal = Principal(
+        user=db.merge(holder.user, load=False),  # this request's copy, in its session
+        scope=holder.scope or _scope(db, holder.user),
+        via="token",
+        request_id=request_id(request),
+        ip=client_ip(request),
+        token_scopes=holder.scopes,
+    )
+    request.state.principal = principal
+    return principal
+
+
+def _scope(db: DbSession, user: User) -> OrgScope:
+    unit = db.get(OrgUnit, user.org_code)
     if unit is None:  # the FK makes this impossible; refuse rather than widen the scope
         raise Forbidden("org_unit_missing")
     return OrgScope.of(unit)
@@ -139,8 +144,19 @@ async def check_csrf(request: Request, expected: str) -> None:
 
 
 async def current(request: Request, db: DbSession) -> Principal:
-    """The authenticated caller (401 otherwise), with CSRF and token-scope checks applied."""
-    principal = await run_in_threadpool(resolve, request, db)
+    """The authenticated caller (401 otherwise), with CSRF and token-scope checks applied.
+
+    A bearer token this process read a moment ago is resolved here, without a thread or a
+    query (``live_tokens``); anything else is read from the database in a worker thread.
+    """
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        bearer = _bearer(request)
+        holder = live_tokens.remembered(db, bearer) if bearer is not None else None
+        if holder is not None:
+            principal = _token_principal(request, db, holder)
+        else:
+            principal = await run_in_threadpool(resolve, request, db)
     if principal is None:
         raise Unauthenticated()
     if principal.via == "session":

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 from iocvn.core.timeutil import as_utc
@@ -43,3 +45,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return as_utc(value)
+
+
+def new_row(obj: Base) -> dict[str, Any]:
+    """The column values the ORM would insert for ``obj`` (not yet in a session): each
+    attribute as set, else its column's Python-side default — for a hot path that writes the
+    row with one Core statement of its own (e.g. ``INSERT … ON CONFLICT DO NOTHING``)."""
+    state = inspect(obj)
+    row: dict[str, Any] = {}
+    for prop in state.mapper.column_attrs:
+        column = prop.columns[0]
+        default = column.default
+        if prop.key in state.dict:
+            value = state.dict[prop.key]
+        elif default is None:
+            value = None
+        elif default.is_callable:
+            value = default.arg(None)
+        elif default.is_scalar:
+            value = default.arg
+        else:
+            raise ValueError(f"{column} has a default new_row cannot compute")
+        row[column.key] = value
+    return row
+
+
+def attach_written(session: Session, obj: Base, row: dict[str, Any]) -> None:
+    """Make ``obj`` (never added to a session) the persistent object of the row a Core
+    INSERT just wrote with ``row``: loaded, unchanged, and not written a second time."""
+    for prop in inspect(obj).mapper.column_attrs:
+        set_committed_value(obj, prop.key, row[prop.columns[0].key])
+    make_transient_to_detached(obj)
+    session.add(obj)

@@ -19,8 +19,10 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
@@ -31,6 +33,7 @@ from iocvn.core.crypto import token_hash
 from iocvn.core.errors import Invalid, IocError
 from iocvn.core.i18n import register
 from iocvn.core.ids import new_id
+from iocvn.core.models import attach_written, new_row
 from iocvn.core.timeutil import utcnow
 from iocvn.feedback import clock, photos
 from iocvn.feedback.models import CHANNELS, Feedback, FeedbackCategory, FeedbackEvent, FeedbackPhoto
@@ -212,13 +215,36 @@ def _short(value: str, name: str, limit: int) -> str:
     return text
 
 
-def _new_code(session: Session, now: datetime) -> str:
-    """``PA-26-7KQ4M2X``: the year and 7 random characters, easy to read out on the phone."""
-    while True:
-        tail = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(7))
-        code = f"PA-{now:%y}-{tail}"
-        if session.execute(select(Feedback.id).where(Feedback.code == code)).first() is None:
-            return code
+def _new_code(now: datetime) -> str:
+    """``PA-26-7KQ4M2X``: the year and 7 random characters, easy to read out on the phone
+    (32⁷ ≈ 34 billion a year; ``_write`` draws again in the rare case one is taken)."""
+    tail = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(7))
+    return f"PA-{now:%y}-{tail}"
+
+
+def _write(session: Session, case: Feedback, event: dict[str, Any],
+           shots: list[dict[str, Any]], now: datetime) -> None:  # fmt: skip
+    """Write the new case with one statement that also settles its code — an insert that
+    does nothing when the code is taken (then a new code is drawn), not a look-up first —
+    then its first step and photos, with Core: this runs for every report, and the ORM's
+    flush cost more than the rest of the intake (docs/performance.md)."""
+    row = new_row(case)
+    statement = _INSERT_NEW[session.get_bind().dialect.name]
+    while session.execute(statement, row).rowcount == 0:  # type: ignore[attr-defined]
+        row["code"] = _new_code(now)
+    attach_written(session, case, row)
+    session.execute(_INSERT_EVENT, event)
+    if shots:
+        session.execute(_INSERT_PHOTO, shots)
+
+
+_FEEDBACK = cast("Table", Feedback.__table__)
+_INSERT_EVENT = insert(cast("Table", FeedbackEvent.__table__))
+_INSERT_PHOTO = insert(cast("Table", FeedbackPhoto.__table__))
+_INSERT_NEW = {
+    "postgresql": postgresql.insert(_FEEDBACK).on_conflict_do_nothing(index_elements=["code"]),
+    "sqlite": sqlite.insert(_FEEDBACK).on_conflict_do_nothing(index_elements=["code"]),
+}
 
 
 def submit(
@@ -232,7 +258,8 @@ def submit(
     source_key: str = "",
     now: datetime | None = None,
 ) -> Submitted:
-    """Store a new case from any channel (flush only; the caller commits)."""
+    """Store a new case from any channel (written in the caller's transaction, which the
+    caller commits)."""
     now = now or utcnow()
     if channel not in CHANNELS:
         raise Invalid("invalid_channel", details={"field": "channel"}, channel=channel[:20])
@@ -247,8 +274,8 @@ def submit(
     lat, lon, area, located = _place(session, province, report, shots)
     secret = secrets.token_urlsafe(12)
     case = Feedback(
-        id=new_id(),  # known now: the rows below refer to it, all written by one flush
-        code=_new_code(session, now),
+        id=new_id(),  # known now: the rows below refer to it
+        code=_new_code(now),
         secret_hash=token_hash(secret),
         channel=channel,
         external_id=(report.external_id or None) and clean_text(report.external_id or "", 100),
@@ -272,22 +299,19 @@ def submit(
     target = route(session, chosen, area)
     case.org_code = target.org_code if target else None
     clock.start_stage(session, case, "accept", now, known_pauses=())  # none yet
-    session.add(case)
-    for shot in shots:
-        session.add(
-            FeedbackPhoto(
-                feedback_id=case.id, stage="report", content_type=shot.content_type,
-                data=shot.data, width=shot.width, height=shot.height, sha256=shot.sha256,
-            )
-        )  # fmt: skip
-    session.add(
-        FeedbackEvent(
-            feedback_id=case.id, at=now, kind="received", actor=actor.name, public=True,
-            data={"channel": channel, "route": target.rule_id if target else None,
-                  "suggested": case.suggested_category, "area": area, "located_by": located},
-        )
+    shots_rows = [
+        new_row(FeedbackPhoto(
+            feedback_id=case.id, stage="report", content_type=shot.content_type,
+            data=shot.data, width=shot.width, height=shot.height, sha256=shot.sha256,
+        ))
+        for shot in shots
+    ]  # fmt: skip
+    received = FeedbackEvent(
+        feedback_id=case.id, at=now, kind="received", actor=actor.name, public=True,
+        data={"channel": channel, "route": target.rule_id if target else None,
+              "suggested": case.suggested_category, "area": area, "located_by": located},
     )  # fmt: skip
-    session.flush()  # one flush for the case, its photos and first step: defaults are set
+    _write(session, case, new_row(received), shots_rows, now)
     audit.record(
         session, actor, "feedback.receive", target_type="feedback", target_id=case.id,
         after={"code": case.code, "channel": channel, "category": case.category_code,
