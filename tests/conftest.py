@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -201,6 +201,20 @@ def db(engine: Engine) -> Iterator[Engine]:
     """The test database, emptied after the test."""
     yield engine
     reset(engine)
+
+
+@pytest.fixture
+def statements(db: Engine) -> Iterator[list[str]]:
+    """Every SQL statement the test database is sent while the test runs (request threads
+    included); clear it to count from a point on."""
+    sent: list[str] = []
+
+    def _note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db, "before_cursor_execute", _note)
+    yield sent
+    event.remove(db, "before_cursor_execute", _note)
 
 
 @pytest.fixture

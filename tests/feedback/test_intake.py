@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from iocvn.audit.models import AuditEntry
 from iocvn.config import get_settings
 from iocvn.core import pii
 from iocvn.core.errors import Invalid
-from iocvn.feedback import cases, routing
+from iocvn.feedback import cases, intake, routing
 from iocvn.feedback.intake import NewReport, Photo, RateLimited, submit
 from iocvn.feedback.models import Feedback, FeedbackEvent, FeedbackPhoto
 from tests.factories.feedback import ACTOR, CITIZEN, DONG_KINH, PHONE, TAM_THANH, province, report
@@ -147,3 +147,53 @@ def test_staff_intake_records_the_channel(lang_son: Session) -> None:
     with pytest.raises(Invalid):
         submit(lang_son, get_settings(), "20", NewReport("Một phản ánh đủ dài để lưu."),
                channel="fax", actor=CITIZEN)  # fmt: skip
+
+
+def test_a_taken_code_is_drawn_again(
+    lang_son: Session, statements: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = report(lang_son, now=NOW).case.code
+    draws = iter([taken, "PA-26-7KQ4M2X"])
+    monkeypatch.setattr(intake, "_new_code", lambda _now: next(draws))
+    statements.clear()
+    case = report(lang_son, now=NOW + timedelta(minutes=1)).case  # submit, then a flush
+    inserts = [s for s in statements if s.lstrip().startswith("INSERT INTO feedback ")]
+    assert next(draws, None) is None  # both codes drawn
+    assert len(inserts) == 2  # one statement a try: the taken code wrote nothing, no ORM insert
+    assert case.code == "PA-26-7KQ4M2X"
+    events = lang_son.execute(
+        select(FeedbackEvent.kind).where(FeedbackEvent.feedback_id == case.id)
+    ).all()
+    assert events == [("received",)]
+    entry = lang_son.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "feedback.receive", AuditEntry.target_id == case.id
+        )
+    ).scalar_one()
+    assert (entry.after or {}).get("code") == "PA-26-7KQ4M2X"
+    lang_son.commit()
+    codes = lang_son.execute(select(Feedback.code).order_by(Feedback.received_at)).scalars()
+    assert list(codes) == [taken, "PA-26-7KQ4M2X"]
+
+
+def test_the_submitted_case_is_loaded_and_in_the_session(
+    lang_son: Session, statements: list[str]
+) -> None:
+    case = intake.submit(
+        lang_son, get_settings(), "20",
+        NewReport("Ổ gà lớn giữa đường, xe máy đi qua rất dễ ngã, đề nghị sửa sớm.",
+                  lat=DONG_KINH[0], lon=DONG_KINH[1], phone=PHONE, category="giao_thong.o_ga"),
+        channel="web", actor=CITIZEN, now=NOW,
+    ).case  # fmt: skip
+    state = inspect(case)
+    assert state.persistent and case in lang_son
+    assert not state.expired_attributes and not state.unloaded and not state.modified
+    statements.clear()
+    values = (case.status, case.stage, case.org_code, case.received_at, case.reopen_count)
+    lang_son.flush()
+    assert values == ("received", "accept", "05977", NOW, 0)
+    assert statements == []  # read from memory, and the flush writes no second copy
+    case.priority = "high"  # then changed like any loaded case
+    lang_son.commit()
+    assert lang_son.execute(select(Feedback.priority)).scalar_one() == "high"
+    assert lang_son.get(Feedback, case.id) is case  # the session's own copy

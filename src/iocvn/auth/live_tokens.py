@@ -121,6 +121,11 @@ def _changes_identity(obj: object) -> bool:
     return any(a.key != "last_used_at" and a.history.has_changes() for a in inspect(obj).attrs)
 
 
+# Forgotten when the change is written and again when it commits: a request reading the
+# token in between (it still sees the old row) must not keep it cached past the commit.
+_CHANGED = "iocvn.live_tokens.changed"
+
+
 @event.listens_for(Session, "after_flush")
 def _forget_on_flush(session: Session, _flush: UOWTransaction) -> None:
     # ``new``, ``dirty`` and ``deleted`` still show what this flush wrote.
@@ -128,6 +133,7 @@ def _forget_on_flush(session: Session, _flush: UOWTransaction) -> None:
     if any(isinstance(o, _WATCHED) for o in added_or_removed) or any(
         _changes_identity(o) for o in session.dirty
     ):
+        session.info[_CHANGED] = True
         forget()
 
 
@@ -137,4 +143,16 @@ def _forget_on_statement(state: ORMExecuteState) -> None:
         return
     table: Any = getattr(state.statement, "table", None)
     if table in _TABLES:
+        state.session.info[_CHANGED] = True
         forget()
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_on_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        forget()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_changed(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -48,9 +48,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def new_row(obj: Base) -> dict[str, Any]:
-    """The column values the ORM would insert for ``obj`` (not yet in a session): each
-    attribute as set, else its column's Python-side default — for a hot path that writes the
-    row with one Core statement of its own (e.g. ``INSERT … ON CONFLICT DO NOTHING``)."""
+    """The column values to insert for ``obj`` (not yet in a session): each attribute as
+    set, else its column's Python-side default, else NULL — for a hot path that writes the
+    row with one Core statement of its own (e.g. ``INSERT … ON CONFLICT DO NOTHING``). A
+    column whose value the database would choose (a server default, an auto-incremented key)
+    must be set on ``obj``: that is refused rather than written as NULL."""
     state = inspect(obj)
     row: dict[str, Any] = {}
     for prop in state.mapper.column_attrs:
@@ -58,6 +60,8 @@ def new_row(obj: Base) -> dict[str, Any]:
         default = column.default
         if prop.key in state.dict:
             value = state.dict[prop.key]
+        elif default is None and (column.server_default is not None or column.primary_key):
+            raise ValueError(f"{column} is chosen by the database; set it on the object")
         elif default is None:
             value = None
         elif default.is_callable:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import CursorResult, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -230,7 +230,7 @@ def _write(session: Session, case: Feedback, event: dict[str, Any],
     flush cost more than the rest of the intake (docs/performance.md)."""
     row = new_row(case)
     statement = _INSERT_NEW[session.get_bind().dialect.name]
-    while session.execute(statement, row).rowcount == 0:  # type: ignore[attr-defined]
+    while cast("CursorResult[Any]", session.execute(statement, row)).rowcount == 0:
         row["code"] = _new_code(now)
     attach_written(session, case, row)
     session.execute(_INSERT_EVENT, event)
@@ -241,9 +241,11 @@ def _write(session: Session, case: Feedback, event: dict[str, Any],
 _FEEDBACK = cast("Table", Feedback.__table__)
 _INSERT_EVENT = insert(cast("Table", FeedbackEvent.__table__))
 _INSERT_PHOTO = insert(cast("Table", FeedbackPhoto.__table__))
-_INSERT_NEW = {
-    "postgresql": postgresql.insert(_FEEDBACK).on_conflict_do_nothing(index_elements=["code"]),
-    "sqlite": sqlite.insert(_FEEDBACK).on_conflict_do_nothing(index_elements=["code"]),
+_INSERT_NEW = {  # rowcount kept: psycopg reports -1 once a statement's cursor is closed
+    name: dialect.insert(_FEEDBACK)
+    .on_conflict_do_nothing(index_elements=["code"])
+    .execution_options(preserve_rowcount=True)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 
 
