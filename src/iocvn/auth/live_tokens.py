@@ -1,8 +1,8 @@
 """API tokens as this process last saw them: who a bearer token acts for, kept for a few
 seconds so that an integration posting many requests is not looked up on every one.
 
-An entry is a snapshot — the token's scopes and expiry, detached copies of its account and
-the account's unit — read by :func:`iocvn.auth.credentials.load_token` (which also notes the
+An entry is a snapshot — the token's scopes and expiry, a detached copy of its account, the
+scope of its unit — read by :func:`iocvn.auth.credentials.load_token` (which also notes the
 token's use). It is trusted for ``SECONDS`` and then read again; expiry is checked on every
 use. Any change this process makes to tokens, accounts or units (an ORM flush, or an UPDATE
 or DELETE statement on their tables) forgets every entry at once, so revoking a token or
@@ -17,34 +17,31 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.session import make_transient_to_detached
 
 from iocvn.auth import credentials
 from iocvn.auth.models import ApiToken, User
 from iocvn.auth.scope import OrgScope
 from iocvn.core.crypto import token_hash
+from iocvn.core.models import detached_copy
 from iocvn.core.timeutil import as_utc, utcnow
 from iocvn.org.models import OrgUnit
 
 SECONDS = 5.0
 SIZE = 1000  # tokens remembered per process; beyond that the oldest half is dropped
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Holder:
-    """What a live token acts as: ``user`` and ``unit`` are detached, fully loaded copies
-    (callers put ``user`` in their session with ``Session.merge(..., load=False)``)."""
+    """What a live token acts as: ``user`` is a detached, fully loaded copy (callers put it
+    in their session with ``Session.merge(..., load=False)``), ``scope`` that of its unit."""
 
     scopes: frozenset[str]
     expires_at: datetime | None
     user: User
-    unit: OrgUnit | None
     scope: OrgScope | None
     read_at: float
 
@@ -80,8 +77,7 @@ def load(session: Session, plain: str) -> Holder | None:
     holder = Holder(
         scopes=frozenset(token.scopes),
         expires_at=token.expires_at,
-        user=_detached_copy(user),
-        unit=_detached_copy(unit) if unit is not None else None,
+        user=detached_copy(user),
         scope=OrgScope.of(unit) if unit is not None else None,
         read_at=read_at,
     )
@@ -98,17 +94,6 @@ def forget() -> None:
     """Drop every entry (a token, an account or a unit changed)."""
     with _LOCK:
         _ENTRIES.clear()
-
-
-def _detached_copy(obj: T) -> T:
-    """A detached copy of a loaded row with every column set: merging it into a session with
-    ``load=False`` costs no query, and the copy never belongs to a session itself."""
-    mapper = inspect(obj).mapper
-    copy: T = mapper.class_manager.new_instance()
-    for attr in mapper.column_attrs:
-        set_committed_value(copy, attr.key, getattr(obj, attr.key))
-    make_transient_to_detached(copy)
-    return copy
 
 
 def _changes_identity(obj: object) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime, MetaData, inspect
 from sqlalchemy.engine import Dialect
@@ -27,6 +27,9 @@ class Base(DeclarativeBase):
     """Declarative base of every iocvn table."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+B = TypeVar("B", bound=Base)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -77,7 +80,20 @@ def new_row(obj: Base) -> dict[str, Any]:
 def attach_written(session: Session, obj: Base, row: dict[str, Any]) -> None:
     """Make ``obj`` (never added to a session) the persistent object of the row a Core
     INSERT just wrote with ``row``: loaded, unchanged, and not written a second time."""
-    for prop in inspect(obj).mapper.column_attrs:
-        set_committed_value(obj, prop.key, row[prop.columns[0].key])
-    make_transient_to_detached(obj)
+    _as_stored(obj, {p.key: row[p.columns[0].key] for p in inspect(obj).mapper.column_attrs})
     session.add(obj)
+
+
+def detached_copy(obj: B) -> B:
+    """A detached copy of a loaded row, every column set: merging it into a session with
+    ``load=False`` costs no query, and the copy itself never belongs to a session."""
+    mapper = inspect(obj).mapper
+    copy = cast("B", mapper.class_manager.new_instance())
+    _as_stored(copy, {p.key: getattr(obj, p.key) for p in mapper.column_attrs})
+    return copy
+
+
+def _as_stored(obj: Base, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)
