@@ -51,9 +51,12 @@ def world(org: Session, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     light.status = "maintenance"
     session.commit()
     now = utcnow().replace(microsecond=0)
+    # the gauge's two readings fall in one clock hour, whatever the minute the test runs at
+    # (the hourly roll-up test reads their average; two minutes back from 11:01 straddle it)
+    last = now - MIN if now.minute >= 2 else now.replace(minute=0, second=0) - MIN
     items = [
-        reading("KC-LS-01", now - 2 * MIN, currentLevel=2.5),
-        reading("KC-LS-01", now - MIN, currentLevel=2.75),
+        reading("KC-LS-01", last - MIN, currentLevel=2.5),
+        reading("KC-LS-01", last, currentLevel=2.75),
         reading("KK-DK", now - MIN, pm25=612.5, pm10=80.0),
         reading("DEN-01", now - MIN, powerState=1.0),
     ]
