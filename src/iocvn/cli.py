@@ -14,7 +14,7 @@ import typer
 import uvicorn
 from sqlalchemy import select
 
-from iocvn import __version__, backup
+from iocvn import __version__, backup, datakeys
 from iocvn.alerts import demo as alerts_demo
 from iocvn.app import listen, server_app
 from iocvn.audit import cli as audit_cli
@@ -60,6 +60,7 @@ app.add_typer(notify_cli.app, name="notify")
 app.add_typer(feedback_cli.app, name="feedback")
 app.add_typer(sensors_cli.app, name="sensors")
 app.add_typer(sensors_simulate.app, name="simulate")
+app.add_typer(datakeys.app, name="data-keys")
 
 DEMO_PROVINCE = "20"  # Lạng Sơn
 DEMO_LOGINS = Path(".iocvn-demo-logins")

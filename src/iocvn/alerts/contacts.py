@@ -29,7 +29,7 @@ from iocvn.alerts.models_rules import AlertInstance
 from iocvn.audit.service import record
 from iocvn.auth.scope import OrgScope
 from iocvn.config import get_settings
-from iocvn.core import pii
+from iocvn.core import pii, rekey
 from iocvn.core.context import Actor
 from iocvn.core.crypto import decrypt, encrypt
 from iocvn.core.errors import Conflict, Invalid, NotFound
@@ -38,6 +38,9 @@ from iocvn.notify import webhook
 from iocvn.notify.addresses import mask
 from iocvn.notify.sms import e164
 from iocvn.org.models import OrgUnit
+
+#: Contact points' destinations as stored (encrypted), for a re-key.
+ENCRYPTED = (rekey.Encrypted(AlertContactPoint, "destination", "fernet"),)
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 DEFAULT_GROUP_BY = ("alertname", "scenario")

@@ -17,11 +17,15 @@ from iocvn.audit import service as audit
 from iocvn.auth.models import ApiToken, RecoveryCode, User, WebSession
 from iocvn.auth.passwords import hash_password, needs_rehash, verify_password
 from iocvn.config import get_settings
+from iocvn.core import rekey
 from iocvn.core.context import Actor
 from iocvn.core.crypto import decrypt, encrypt, new_token, same, token_hash
 from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.timeutil import as_utc, utcnow
 from iocvn.org.models import OrgUnit
+
+#: TOTP seeds as stored (encrypted), for a re-key.
+ENCRYPTED = (rekey.Encrypted(User, "totp_secret", "fernet"),)
 
 ISSUER = "iocvn"
 TOKEN_PREFIX = "iocvn_"  # noqa: S105 - a marker, not a secret

@@ -27,11 +27,15 @@ def new_data_key() -> str:
     return Fernet.generate_key().decode()
 
 
-def _fernet(keys: str) -> MultiFernet:
+def _fernets(keys: str) -> list[Fernet]:
     parts = [k.strip() for k in keys.split(",") if k.strip()]
     if not parts:
         raise KeyMissing()
-    return MultiFernet([Fernet(k.encode()) for k in parts])
+    return [Fernet(k.encode()) for k in parts]
+
+
+def _fernet(keys: str) -> MultiFernet:
+    return MultiFernet(_fernets(keys))
 
 
 def encrypt(plaintext: str, keys: str) -> str:
@@ -45,6 +49,15 @@ def decrypt(token: str, keys: str) -> str:
         return _fernet(keys).decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise KeyMissing("data_key_wrong") from exc
+
+
+def encrypted_with_current_key(token: str, keys: str) -> bool:
+    """True when ``token`` opens with the first (current) key: no re-key needed."""
+    try:
+        _fernets(keys)[0].decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def new_token(nbytes: int = 32) -> str:

@@ -81,6 +81,12 @@ def sealed_with_current_key(token: str, keys: str) -> bool:
     return token.split(".", 2)[1:2] == [_derived(keys, _SEAL_INFO)[0][0]]
 
 
+def key_ids(keys: str) -> list[str]:
+    """Each configured key's short fingerprint (the ``kid`` sealed values carry), first =
+    current: how operators tell keys apart without showing them."""
+    return [kid for kid, _ in _derived(keys, _SEAL_INFO)]
+
+
 def blind_index(value: str, keys: str, purpose: str) -> str:
     """The keyed hash stored to find ``value`` (already normalised) under the current key."""
     return blind_indexes(value, keys, purpose)[0]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
 from iocvn.config import Settings
-from iocvn.core import pii
+from iocvn.core import pii, rekey
 from iocvn.core.context import Actor
 from iocvn.core.crypto import token_hash
 from iocvn.core.errors import Invalid, IocError
@@ -182,6 +182,33 @@ def _place(
         raise Invalid("location_required", details={"field": "location"})
     place = commune_from_address(session, province, report.address)
     return None, None, place.code if place else None, "address"
+
+
+def _index_as(purpose: str) -> rekey.IndexOf:
+    return lambda plaintext, _row, keys: pii.blind_index(plaintext, keys, purpose)
+
+
+#: The reporter's details as stored (sealed, the phone and e-mail blind-indexed), for a re-key.
+ENCRYPTED = (
+    rekey.Encrypted(Feedback, "reporter_name", "sealed", "feedback.name"),
+    rekey.Encrypted(
+        Feedback,
+        "reporter_phone",
+        "sealed",
+        "feedback.phone",
+        index="phone_index",
+        index_of=_index_as("phone"),
+    ),
+    rekey.Encrypted(
+        Feedback,
+        "reporter_email",
+        "sealed",
+        "feedback.email",
+        index="email_index",
+        index_of=_index_as("email"),
+    ),
+    rekey.Encrypted(Feedback, "reporter_id_number", "sealed", "feedback.id_number"),
+)
 
 
 def _seal_contacts(case: Feedback, report: NewReport, keys: str) -> None:

@@ -19,12 +19,25 @@ from iocvn.audit import service as audit
 from iocvn.auth.models import User
 from iocvn.auth.scope import OrgScope
 from iocvn.config import get_settings
+from iocvn.core import rekey
 from iocvn.core.context import Actor
 from iocvn.core.crypto import encrypt
 from iocvn.core.errors import Conflict, Invalid, NotFound
 from iocvn.core.timeutil import utcnow
 from iocvn.notify.addresses import lookup_hashes, mask, normalise
 from iocvn.notify.models import MAX_ATTEMPTS, STATUSES, Notification
+
+#: Destinations as stored (encrypted, with a keyed hash to find them), for a re-key.
+ENCRYPTED = (
+    rekey.Encrypted(
+        Notification,
+        "destination",
+        "fernet",
+        index="destination_hash",
+        reads=("channel",),
+        index_of=lambda address, row, keys: lookup_hashes(row["channel"], address, keys)[0],
+    ),
+)
 
 log = logging.getLogger("iocvn.notify")
 
