@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         description="Citizen reports one source (an address, a token's user) may send per hour "
         "through the public form, Open311 or the webhook; more get HTTP 429.",
     )
+    feedback_app_per_hour: int = Field(
+        default=1000,
+        description="Reports per hour an integration (Open311, the webhook) may send when it "
+        "names no citizen (no device_id, account_id, reporter_ref, e-mail or phone); one that "
+        "does is limited per citizen by IOCVN_FEEDBACK_PER_HOUR.",
+    )
     feedback_retention_days: int = Field(
         default=730,
         description="Days after a case closes when its reporter's personal data is erased "

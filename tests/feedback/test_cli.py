@@ -51,7 +51,7 @@ def test_run_jobs_and_erasure(session: Session) -> None:
     assert CliRunner().invoke(cli, ["feedback", "seed"]).exit_code == 0
     session.expire_all()
     long_ago = datetime.now(UTC) - timedelta(days=800)
-    case = report(session, now=long_ago).case
+    case = report(session, now=long_ago, source_key="ip:5f1c0e2a9b7d3e41").case
     case.status, case.closed_at = "closed", long_ago
     session.commit()
     done = CliRunner().invoke(cli, ["feedback", "run-jobs"])
@@ -60,5 +60,5 @@ def test_run_jobs_and_erasure(session: Session) -> None:
     session.expire_all()
     erased = session.get(Feedback, case.id)
     assert erased is not None and erased.reporter_phone is None and erased.phone_index is None
-    assert erased.personal_data_erased_at is not None
+    assert erased.personal_data_erased_at is not None and erased.source_key == ""
     assert erased.description  # the case itself stays

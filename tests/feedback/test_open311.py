@@ -226,9 +226,9 @@ def test_a_post_makes_a_case_through_intake(
     assert code.startswith("PA-") and answer["account_id"] == "acc-778899"
     assert code in answer["service_notice"]
     case = lang_son.execute(select(Feedback).where(Feedback.code == code)).scalar_one()
-    assert (case.channel, case.source_key, case.external_id) == (
-        "open311", intake.source_key("user:app-tinh", "acc-778899"), "acc-778899")  # fmt: skip
-    assert "acc-778899" not in case.source_key  # the limit's key holds only a hash
+    limit_key = intake.source_key("user:app-tinh", "acc-778899", get_settings().data_keys)
+    assert (case.channel, case.source_key, case.external_id) == ("open311", limit_key, None)
+    assert "acc-778899" not in case.source_key  # the limit's key holds only a keyed hash
     assert (case.category_code, case.area_code, case.notify_by) == (
         "giao_thong.o_ga", "05977", "sms")  # fmt: skip
     assert case.reporter_phone and "0912" not in case.reporter_phone  # sealed
@@ -277,7 +277,7 @@ def test_a_post_may_be_json_and_located_by_address_or_commune_code(
         ({"service_code": "khong_co"}, 404, "khong_co"),
         ({"address_id": "00001", "lat": None, "long": None}, 400, "00001"),
         ({"description": "ngắn"}, 400, "10"),
-        ({"attribute[mau_sac]": "do"}, 400, "mau_sac"),
+        ({"media_url": [f"https://anh.example.vn/{i}.jpg" for i in range(6)]}, 400, "media_url"),
         ({"attribute[notify_by]": "fax"}, 400, "email, sms"),
         ({"attribute[notify_by]": "email"}, 400, "email"),
         ({"attribute[anonymous]": "true", "attribute[notify_by]": "sms", "phone": "0912345678"},
@@ -328,21 +328,58 @@ def test_the_api_key_must_be_a_write_token_of_an_account_that_may_submit(
     assert cases(lang_son) == 0
 
 
+def test_other_attributes_are_ignored_and_every_media_url_is_kept(
+    client: TestClient, lang_son: Session, api_key: str
+) -> None:
+    """What FixMyStreet sends: its own attribute codes and one media_url per photo."""
+    links = ["https://fms.example.vn/photo/1.jpeg", "https://fms.example.vn/photo/2.jpeg"]
+    data = new_request(api_key, media_url=links, **{"attribute[fixmystreet_id]": "123",
+                       "attribute[title]": "Ổ gà", "attribute[notify_by]": "email",
+                       "email": "xuyen.lo@example.vn"})  # fmt: skip
+    response = client.post("/open311/v2/requests.json", data=data)
+    assert response.status_code == 200, response.text
+    case = lang_son.execute(select(Feedback)).scalar_one()
+    assert case.notify_by == "email"
+    comments = select(FeedbackEvent.data).where(
+        FeedbackEvent.feedback_id == case.id, FeedbackEvent.kind == "comment"
+    )
+    notes = lang_son.execute(comments).scalars()
+    assert sorted(n["media_url"] for n in notes) == links
+    as_json = new_request(api_key, media_url=links, attribute={"fixmystreet_id": "124"})
+    assert client.post("/open311/v2/requests.json", json=as_json).status_code == 200
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_flood_from_one_app_account_gets_429_with_a_clear_body(
+def test_a_flood_from_one_citizen_of_an_app_gets_429_with_a_clear_body(
     client: TestClient, lang_son: Session, api_key: str, fmt: str
 ) -> None:
-    now = utcnow()
+    now, keys = utcnow(), get_settings().data_keys
+    flooder = intake.source_key("user:app-tinh", "dev-1", keys)
     for i in range(get_settings().feedback_per_hour):
-        report(lang_son, source_key="user:app-tinh", now=now - timedelta(minutes=50 - i))
+        report(lang_son, source_key=flooder, now=now - timedelta(minutes=50 - i))
     lang_son.commit()
-    response, body = call(client, "POST", "requests", fmt, data=new_request(api_key))
+    data = new_request(api_key, device_id="dev-1")
+    response, body = call(client, "POST", "requests", fmt, data=data)
     assert "quá nhiều phản ánh" in error_of(fmt, response, body, 429)
     assert 0 < int(response.headers["Retry-After"]) <= 3600
     assert cases(lang_son) == get_settings().feedback_per_hour
-    # Another citizen of the same app (its own device id) still gets through.
+    # Another citizen of the same app (its own device id, or only an e-mail) gets through.
     other = call(client, "POST", "requests", fmt, data=new_request(api_key, device_id="dev-2"))
     assert other[0].status_code == 200
+    by_mail = call(client, "POST", "requests", fmt, data=new_request(api_key, email="a@b.vn"))
+    assert by_mail[0].status_code == 200
+
+
+def test_an_app_that_names_no_citizen_shares_the_larger_app_limit(
+    client: TestClient, lang_son: Session, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    per_citizen = get_settings().feedback_per_hour
+    monkeypatch.setattr(get_settings(), "feedback_app_per_hour", per_citizen + 2)
+    answers = [client.post("/open311/v2/requests.json", data=new_request(api_key)).status_code
+               for _ in range(per_citizen + 3)]  # fmt: skip
+    assert answers == [200] * (per_citizen + 2) + [429]
+    keys = {c.source_key for c in lang_son.execute(select(Feedback)).scalars()}
+    assert keys == {"app:user:app-tinh"}
 
 
 # --- GET requests ---------------------------------------------------------------------------
@@ -434,7 +471,7 @@ def test_filters_dates_status_service_and_pages(client: TestClient, lang_son: Se
         {"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-05-01T00:00:00Z"},
         {"status": "pending"},
         {"page": "0"},
-        {"page_size": "500"},
+        {"page_size": "1001"},
         {"page": "một"},
     ],
 )

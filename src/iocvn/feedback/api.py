@@ -159,7 +159,9 @@ def webhook(body: IntakeIn, principal: Submitter, db: DbSession) -> IntakeOut:
         if existing is not None:
             return IntakeOut(id=existing.id, code=existing.code, secret="", status=existing.status,
                              org_unit=existing.org_code, deadline=existing.deadline_at)  # fmt: skip
-    key = intake.source_key(_source_key(principal), body.reporter_ref)
+    ref = intake.reporter_ref(body.reporter_ref, anonymous=body.anonymous, email=body.email,
+                              phone=body.phone)  # fmt: skip
+    key = intake.source_key(_source_key(principal), ref, get_settings().data_keys)
     return _submit(db, body, principal, source_key=key)
 
 

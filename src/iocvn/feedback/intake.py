@@ -14,7 +14,6 @@ personal data.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -124,14 +123,38 @@ class Submitted:
     secret: str
 
 
-def source_key(caller: str, reporter_ref: str | None = None) -> str:
-    """The rate limit's key: the caller (an address, an account), and when an integration
-    names the citizen behind a report (a device, an app account, a Zalo user), that citizen
-    — hashed, so the key holds no identifier in clear."""
+APP_WIDE = "app:"
+"""The prefix of a limit key an integration's reports share when they name no citizen."""
+
+
+def source_key(caller: str, reporter_ref: str | None, keys: str) -> str:
+    """The rate limit's key for an integration ``caller`` (``user:<account>``): the citizen
+    behind the report when the integration names one (a device, an app account, a Zalo user,
+    an e-mail or phone number) — under a keyed hash, so the key holds no identifier in clear
+    nor a digest one could match against a list of numbers; otherwise the integration as a
+    whole, with its own larger limit (``IOCVN_FEEDBACK_APP_PER_HOUR``)."""
     if not reporter_ref:
-        return caller[:64]
-    digest = hashlib.sha256(reporter_ref.encode()).hexdigest()[:16]
+        return f"{APP_WIDE}{caller}"[:64]
+    digest = pii.blind_index(reporter_ref, keys, "feedback.rate")[:16]
     return f"{caller[:40]}:{digest}"
+
+
+def reporter_ref(
+    *given: str | None, anonymous: bool, email: str | None = None, phone: str | None = None
+) -> str:
+    """Who a report is from, as far as an integration says: the first id ``given`` (an app
+    account, a device), else the e-mail, else the phone number (normalised; never for an
+    anonymous report, whose contact details are dropped); "" when none."""
+    for ref in given:
+        if ref and ref.strip():
+            return ref.strip()
+    if anonymous:
+        return ""
+    if email and email.strip():
+        return "email:" + pii.normalise_email(email)
+    if phone and phone.strip():
+        return "phone:" + pii.normalise_phone(phone)
+    return ""
 
 
 def clean_text(raw: str, limit: int) -> str:
@@ -140,14 +163,16 @@ def clean_text(raw: str, limit: int) -> str:
 
 
 def _check_rate(session: Session, settings: Settings, source_key: str, now: datetime) -> None:
-    if not source_key or settings.feedback_per_hour <= 0:
+    app_wide = source_key.startswith(APP_WIDE)
+    limit = settings.feedback_app_per_hour if app_wide else settings.feedback_per_hour
+    if not source_key or limit <= 0:
         return
     since = now - timedelta(hours=1)
     stmt = select(func.count(), func.min(Feedback.received_at)).where(
         Feedback.source_key == source_key, Feedback.received_at >= since
     )
     count, first = session.execute(stmt).one()
-    if count >= settings.feedback_per_hour:
+    if count >= limit:
         wait = max(1, int(((first + timedelta(hours=1)) - now).total_seconds() // 60) + 1)
         raise RateLimited(details={"retry_after_minutes": wait}, minutes=wait)
 

@@ -95,19 +95,22 @@ def auto_close(session: Session, now: datetime) -> int:
 
 
 def erase_personal_data(session: Session, now: datetime, retention_days: int) -> int:
-    """Erase the reporter's details of cases closed more than ``retention_days`` ago."""
+    """Erase the reporter's details of cases closed more than ``retention_days`` ago (with the
+    rate limit's key, a keyed hash of the reporter's address, device or account)."""
     cutoff = now - timedelta(days=retention_days)
     stmt = select(Feedback).where(
         Feedback.closed_at < cutoff,
         Feedback.personal_data_erased_at.is_(None),
         or_(Feedback.reporter_name.is_not(None), Feedback.reporter_phone.is_not(None),
-            Feedback.reporter_email.is_not(None), Feedback.reporter_id_number.is_not(None)),
+            Feedback.reporter_email.is_not(None), Feedback.reporter_id_number.is_not(None),
+            Feedback.source_key != ""),
     )  # fmt: skip
     codes = []
     for case in session.execute(stmt).scalars():
         case.reporter_name = case.reporter_phone = None
         case.reporter_email = case.reporter_id_number = None
         case.phone_index = case.email_index = None
+        case.source_key = ""
         case.personal_data_erased_at = now
         codes.append(case.code)
     if codes:

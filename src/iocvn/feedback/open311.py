@@ -109,9 +109,9 @@ i18n.register(
             "address_id {address_id} không phải mã xã, phường của tỉnh.",
             "address_id {address_id} is not the code of a commune of the province.",
         ),
-        "error.open311_attribute": (
-            "Không có thuộc tính {attribute}; các thuộc tính: {known}.",
-            "There is no attribute {attribute}; the attributes are: {known}.",
+        "error.open311_media_urls": (
+            "Tối đa {max} media_url cho một phản ánh.",
+            "At most {max} media_url per request.",
         ),
         "error.open311_attribute_value": (
             "Thuộc tính {attribute} nhận một trong các giá trị: {allowed}.",
@@ -159,6 +159,7 @@ class Posted:
 
     fields: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, list[str]] = field(default_factory=dict)
+    media_urls: list[str] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
     unreadable: bool = False
 
@@ -167,10 +168,14 @@ class Posted:
         return self.fields.get(name, "").strip()
 
     def add(self, key: str, value: str) -> None:
-        """Take one field as sent (the first value of a repeated field wins)."""
+        """Take one field as sent (the first value of a repeated field wins, but every
+        ``media_url`` is kept: apps such as FixMyStreet send one per photo)."""
         match = _ATTRIBUTE.fullmatch(key)
         if match:
             self.attributes.setdefault(match[1], []).append(value)
+        elif key in ("media_url", "media_url[]"):
+            if value.strip():
+                self.media_urls.append(value.strip())
         else:
             self.fields.setdefault(key, value)
 
@@ -196,6 +201,9 @@ async def read_post(request: Request) -> Posted:
                     for code, given in value.items():
                         for each in given if isinstance(given, list) else [given]:
                             posted.add(f"attribute[{code}]", _scalar(each))
+                elif isinstance(value, list):  # a repeated field (media_url)
+                    for each in value:
+                        posted.add(str(key), _scalar(each))
                 else:
                     posted.add(str(key), _scalar(value))
         else:
@@ -295,13 +303,13 @@ def _location(db: Session, province: str, posted: Posted) -> tuple[float | None,
 
 
 def _attributes(posted: Posted) -> tuple[str | None, bool]:
-    """(notify_by, anonymous) from ``attribute[code]``, checked against each other."""
+    """(notify_by, anonymous) from ``attribute[code]``, checked against each other. Other
+    codes are ignored: apps send their own (FixMyStreet: ``fixmystreet_id``, ``title``…)."""
     chosen: dict[str, str] = {}
     for code, given in posted.attributes.items():
         attribute = _BY_CODE.get(code)
         if attribute is None:
-            raise Invalid("open311_attribute", attribute=code,
-                          known=", ".join(_BY_CODE))  # fmt: skip
+            continue
         picked = [v.strip() for v in given if v.strip()]
         if len(picked) > 1 or any(v not in attribute.values for v in picked):
             raise Invalid("open311_attribute_value", attribute=code,
@@ -316,15 +324,16 @@ def _attributes(posted: Posted) -> tuple[str | None, bool]:
     return notify_by, anonymous
 
 
-def _media_url(posted: Posted) -> str:
-    url = posted.get("media_url")
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if (len(url) > MAX_MEDIA_URL or parts.scheme not in ("http", "https") or not parts.netloc
-            or any(c.isspace() or ord(c) < 32 for c in url)):  # fmt: skip
-        raise Invalid("open311_media_url", details={"field": "media_url"})
-    return url
+def _media_urls(posted: Posted) -> list[str]:
+    """The links an app sent (at most as many as photos a report may have), each checked."""
+    if len(posted.media_urls) > MAX_PHOTOS:
+        raise Invalid("open311_media_urls", details={"field": "media_url"}, max=MAX_PHOTOS)
+    for url in posted.media_urls:
+        parts = urlsplit(url)
+        if (len(url) > MAX_MEDIA_URL or parts.scheme not in ("http", "https")
+                or not parts.netloc or any(c.isspace() or ord(c) < 32 for c in url)):  # fmt: skip
+            raise Invalid("open311_media_url", details={"field": "media_url"})
+    return posted.media_urls
 
 
 def create_request(db: Session, province: str, posted: Posted, request: Request) -> Doc:
@@ -339,25 +348,28 @@ def create_request(db: Session, province: str, posted: Posted, request: Request)
     active_service(db, code)
     lat, lon, address = _location(db, province, posted)
     notify_by, anonymous = _attributes(posted)
-    media_url = _media_url(posted)
+    media_urls = _media_urls(posted)
     name = " ".join(p for p in (posted.get("last_name"), posted.get("first_name")) if p)
     account = posted.get("account_id")
     report = NewReport(
         description=posted.get("description"), category=code, lat=lat, lon=lon,
         address=address, name=name or None, phone=posted.get("phone") or None,
         email=posted.get("email") or None, anonymous=anonymous, notify_by=notify_by,
-        external_id=account or posted.get("device_id") or None, photos=posted.photos,
+        photos=posted.photos,
     )  # fmt: skip
-    # One limit per citizen of the app (its device or account id), not one for the whole app.
-    source = intake.source_key(f"user:{actor.name}", account or posted.get("device_id"))
+    # One limit per citizen of the app (its account or device id, or the reporter's e-mail or
+    # phone), not one for the whole app; the ids themselves are not kept (only for the limit).
+    ref = intake.reporter_ref(account, posted.get("device_id"), anonymous=anonymous,
+                              email=report.email, phone=report.phone)  # fmt: skip
+    source = intake.source_key(f"user:{actor.name}", ref, get_settings().data_keys)
     case = intake.submit(db, get_settings(), province, report, channel="open311", actor=actor,
                          source_key=source).case  # fmt: skip
-    if media_url:
+    for media_url in media_urls:
         db.add(FeedbackEvent(feedback_id=case.id, kind="comment", actor=actor.name,
                              org_code=case.org_code, public=False,
                              text=i18n.t("open311.media_note", url=media_url),
                              data={"media_url": media_url}))  # fmt: skip
-        db.flush()
+    db.flush()
     lang = _lang(request)
     notice = (i18n.t("open311.notice", lang, code=case.code,
                      deadline=format_datetime(case.deadline_at)) if case.deadline_at

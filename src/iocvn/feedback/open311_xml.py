@@ -30,7 +30,7 @@ from starlette.responses import Response
 from iocvn.core import i18n
 from iocvn.core.errors import Invalid, NotFound
 from iocvn.core.timeutil import LOCAL_TZ, to_local
-from iocvn.feedback.cases import MAX_PAGE, Filters, case_query, open311_status
+from iocvn.feedback.cases import Filters, case_query, open311_status
 from iocvn.feedback.models import (
     OPEN_STATUSES,
     Feedback,
@@ -45,7 +45,8 @@ CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; ch
 MEDIA_TYPES = ("text/xml", "application/json")
 """The formats as service discovery lists them."""
 WINDOW = timedelta(days=90)
-PAGE_SIZE = 50
+LIMIT = 1000
+"""The spec's "first 1000 requests": the default page, the largest page and id list."""
 
 ITEM = {
     "services": "service",
@@ -238,7 +239,7 @@ class RequestQuery:
     start: datetime | None = None
     end: datetime | None = None
     page: int = 1
-    page_size: int = PAGE_SIZE
+    page_size: int = LIMIT
 
 
 def _split(raw: str | None) -> list[str]:
@@ -261,15 +262,15 @@ def _number(raw: str | None, default: int) -> int:
     try:
         return int(raw.strip())
     except ValueError:
-        raise Invalid("open311_paging", max=MAX_PAGE) from None
+        raise Invalid("open311_paging", max=LIMIT) from None
 
 
 def parse_query(params: Mapping[str, str | None], now: datetime) -> RequestQuery:
     """Read the filters; a service_request_id list overrides all the others (the spec)."""
     ids = list(dict.fromkeys(i.upper()[:40] for i in _split(params.get("service_request_id"))))
     if ids:
-        if len(ids) > MAX_PAGE:
-            raise Invalid("open311_too_many_ids", max=MAX_PAGE)
+        if len(ids) > LIMIT:
+            raise Invalid("open311_too_many_ids", max=LIMIT)
         return RequestQuery(ids=ids)
     statuses = frozenset(s.lower() for s in _split(params.get("status")))
     if not statuses <= {"open", "closed"}:
@@ -283,9 +284,9 @@ def parse_query(params: Mapping[str, str | None], now: datetime) -> RequestQuery
         end = start + WINDOW
     if end < start or end - start > WINDOW:
         raise Invalid("open311_date_range", days=WINDOW.days)
-    page, size = _number(params.get("page"), 1), _number(params.get("page_size"), PAGE_SIZE)
-    if page < 1 or not 1 <= size <= MAX_PAGE:
-        raise Invalid("open311_paging", max=MAX_PAGE)
+    page, size = _number(params.get("page"), 1), _number(params.get("page_size"), LIMIT)
+    if page < 1 or not 1 <= size <= LIMIT:
+        raise Invalid("open311_paging", max=LIMIT)
     services = tuple(_split(params.get("service_code")))
     return RequestQuery(None, services, statuses, start, end, page, size)
 

@@ -600,7 +600,7 @@ def _store(
             _report(typed, shots),
             channel="web",
             actor=anonymous_actor(request, "citizen"),
-            source_key=f"ip:{client_ip(request)}",
+            source_key=intake.source_key("ip", client_ip(request), get_settings().data_keys),
         )
     except IocError as error:
         db.rollback()
