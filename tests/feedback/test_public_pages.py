@@ -351,6 +351,32 @@ def test_the_reporter_answers_was_it_fixed_in_the_private_view(
     assert again.status_code == 409 and "không ở trạng thái chờ xác nhận" in again.text
 
 
+@pytest.mark.parametrize(
+    ("rating", "comment", "says"),
+    [
+        ("²", "Cảm ơn.", "mức hài lòng"),  # a digit to str.isdigit, not to int()
+        ("6", "Cảm ơn.", "mức hài lòng"),
+        ("0", "Cảm ơn.", "mức hài lòng"),
+        ("bốn", "Cảm ơn.", "mức hài lòng"),
+        ("4", "Rất tốt. " * 500, "dài quá 4000 ký tự"),
+    ],
+)
+def test_a_bad_answer_comes_back_with_what_was_typed(
+    client: TestClient, lang_son: Session, rating: str, comment: str, says: str
+) -> None:
+    page = send(client)
+    code, secret = shown(page, "pa-code"), shown(page, "pa-secret")
+    _resolved(lang_son, code)
+    answer = {"csrf_token": csrf(client), "secret": secret, "fixed": "no", "rating": rating,
+              "comment": comment}  # fmt: skip
+    refused = client.post(f"/phan-anh/{code}/xac-nhan", data=answer)
+    assert refused.status_code == 422 and says in refused.text.lower()
+    assert 'name="fixed" value="no" checked' in refused.text
+    assert comment[:100].strip() in refused.text
+    [case] = stored(lang_son)
+    assert (case.status, case.satisfaction, case.reopen_count) == ("resolved", None, 0)
+
+
 def test_a_wrong_secret_is_refused_in_vietnamese(client: TestClient, lang_son: Session) -> None:
     page = send(client)
     code = shown(page, "pa-code")

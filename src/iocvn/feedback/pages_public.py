@@ -328,6 +328,10 @@ register(
             "Hãy chọn: vấn đề đã được xử lý xong hay chưa.",
             "Choose whether the problem is fixed or not.",
         ),
+        "error.pa_comment_too_long": (
+            "Ý kiến dài quá {max} ký tự; hãy rút gọn.",
+            "The comment is over {max} characters; please shorten it.",
+        ),
     }
 )
 
@@ -792,6 +796,20 @@ def _events(db: Session, case: Feedback, lang: str) -> list[dict[str, Any]]:
     return out
 
 
+MAX_COMMENT = 4000
+
+
+def _stars(rating: str) -> int | None:
+    """The rating as typed: none, or a whole number 1–5 in ASCII digits (``"²".isdigit()``
+    is true too, and ``int("²")`` fails)."""
+    given = rating.strip()
+    if not given:
+        return None
+    if not (given.isascii() and given.isdigit() and 1 <= int(given) <= 5):
+        raise Invalid("invalid_rating", details={"field": "rating"})
+    return int(given)
+
+
 def _case_page(
     request: Request,
     db: Session,
@@ -800,6 +818,7 @@ def _case_page(
     secret: str = "",
     error: str = "",
     flash: str = "",
+    answer: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     lang = _lang(request)
@@ -831,6 +850,7 @@ def _case_page(
             "open": case.status in OPEN_STATUSES,
             "now": utcnow(),
             "can_confirm": bool(secret) and case.status == "resolved",
+            "answer": answer or {},
         },
         status,
     )
@@ -904,12 +924,13 @@ def confirm(
         state = t(f"fb.status.{case.status}", lang)
         waiting = t("pa.confirm.not_waiting", lang, status=state)
         return _case_page(request, db, case, secret=secret, error=waiting, status=409)
+    answer = {"fixed": fixed, "rating": rating.strip()[:2], "comment": comment[:MAX_COMMENT]}
     try:
         if fixed not in ("yes", "no"):
             raise Invalid("pa_fixed_required", details={"field": "fixed"})
-        stars = int(rating) if rating.strip().isdigit() else None
-        if rating.strip() and stars is None:
-            raise Invalid("invalid_rating", details={"field": "rating"})
+        stars = _stars(rating)
+        if len(comment) > MAX_COMMENT:
+            raise Invalid("pa_comment_too_long", details={"field": "comment"}, max=MAX_COMMENT)
         workflow.confirm(
             db,
             get_settings(),
@@ -917,7 +938,7 @@ def confirm(
             secret=secret,
             fixed=fixed == "yes",
             rating=stars,
-            comment=comment[:4000],
+            comment=comment,
         )
     except IocError as error:
         db.rollback()
@@ -927,6 +948,7 @@ def confirm(
             cases.get_public(db, code),
             secret=secret,
             error=_message(request, error),
+            answer=answer,
             status=422,
         )
     result = "fixed" if fixed == "yes" else "reopened"
