@@ -25,7 +25,8 @@ FIRST = NOW - timedelta(days=365)
 AGENCIES = ("20.SXD", "20.SYT", "20.SGDDT", "20.STNMT", "20.SCT")
 # every column a row sets (the same keys in every row: one executemany, no ORM work)
 BLANK: dict[str, Any] = dict.fromkeys(
-    ("resolved_at", "resolved_on_time", "satisfaction", "fixed_confirmed", "closed_at")
+    ("resolved_at", "resolved_on_time", "satisfaction", "fixed_confirmed", "closed_at", "lat",
+     "lon")
 ) | {"channel": "web", "address": "", "located_by": "point", "escalation": "unit",
      "priority": "normal", "outcome_reason": "", "remit_body": "", "public_answer": "",
      "anonymous": False, "source_key": "", "updated_at": NOW}  # fmt: skip
@@ -47,6 +48,7 @@ STATES = {
 def case_rows(communes: list[str], agencies: list[str], categories: list[str]) -> list[dict]:
     """``CASES`` rows of ``feedback`` with consistent fields for their state."""
     rnd = random.Random(4)
+    places = random.Random(5)  # four in five reports have a point (Lạng Sơn's box)
     names = list(STATES)
     weights = [STATES[n][0] for n in names]
     rows: list[dict[str, Any]] = []
@@ -65,6 +67,9 @@ def case_rows(communes: list[str], agencies: list[str], categories: list[str]) -
             "stage": "accept" if state == "received" else "resolve",
             "stage_started_at": received, "deadline_at": None, "reopen_count": 0,
         }  # fmt: skip
+        if places.random() < 0.8:
+            row["lat"] = places.uniform(21.3, 22.5)
+            row["lon"] = places.uniform(106.0, 107.4)
         if status in ("received", "assigned", "in_progress"):
             row["deadline_at"] = deadline
             row["reopen_count"] = 1 if rnd.random() < 0.1 else 0
@@ -118,7 +123,8 @@ def main() -> None:
 
         from iocvn.auth.scope import OrgScope
         from iocvn.db import engine_for
-        from iocvn.feedback import cases, stats
+        from iocvn.feedback import cases, pages, stats
+        from iocvn.feedback.models import Feedback
 
         info = load(url)
         size = {"cases": info["cases"]}
@@ -155,6 +161,21 @@ def main() -> None:
         report("feedback list_cases page 1, open, commune scope",
                measure(lambda: inbox(cases.Filters(status="open"), commune), REPEAT),
                **size)  # fmt: skip
+
+        def view(name: str) -> None:
+            with Session(engine) as s:
+                if name == "duplicates":
+                    new = cases.case_query(cases.Filters(status="received"), province)
+                    assert pages.with_duplicates(s, new.where(Feedback.duplicate_of.is_(None)))
+                else:
+                    open_ = cases.case_query(cases.Filters(status="open"), province)
+                    nearest = open_.where(Feedback.deadline_at >= NOW).order_by(None)
+                    pages.due_soon(s, nearest.order_by(Feedback.deadline_at, Feedback.id), NOW)
+
+        report("feedback inbox view=duplicates (200 newest new cases, a suggestion each)",
+               measure(lambda: view("duplicates"), REPEAT), **size)  # fmt: skip
+        report("feedback inbox view=due_soon (SLA rule over the nearest deadlines)",
+               measure(lambda: view("due_soon"), REPEAT), **size)  # fmt: skip
         report("feedback daily_counts one day",
                measure(lambda: _daily(engine, stats), REPEAT), **size)  # fmt: skip
         if PG_ADMIN:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iocvn.audit.models import AuditEntry
+from iocvn.core.timeutil import utcnow
+from iocvn.feedback import clock
 from iocvn.feedback.models import Feedback
 from tests.factories.auth import add_user
-from tests.factories.feedback import province, report
+from tests.factories.feedback import TAM_THANH, province, report
 from tests.feedback.test_photos import png
 
 PASSWORD = "Mật-khẩu-đủ-mạnh-2026"
@@ -96,7 +99,7 @@ def test_reveal_by_form_is_audited(client: TestClient, session: Session, case: F
 def test_inbox_views_and_refusals(client: TestClient, session: Session, case: Feedback) -> None:
     assert client.get("/feedback", follow_redirects=False).status_code in (302, 303, 401)
     login(client, session, "dieuhanh", "operator", "20")
-    for view in ("new", "unclassified", "overdue", "due_soon", "open", "all"):
+    for view in ("new", "unclassified", "duplicates", "overdue", "due_soon", "open", "all"):
         assert client.get("/feedback", params={"view": view}).status_code == 200
     assert client.get("/feedback/PA-26-NOSUCH1").status_code == 404
 
@@ -116,3 +119,42 @@ def test_staff_map_data_is_scoped_and_counts_cells(
     assert data["heat"][0]["count"] == 1
     assert "0912" not in str(data)
     assert client.get("/feedback/ban-do.geojson", params={"status": "x"}).status_code == 422
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<tr data-code="([^"]+)"', page)
+
+
+def test_the_duplicates_view_pairs_a_new_case_with_the_open_one_it_may_repeat(
+    client: TestClient, session: Session, case: Feedback
+) -> None:
+    again = report(session, "Ổ gà lớn giữa đường, xe máy đi qua dễ ngã, đề nghị vá gấp.").case
+    far = report(session, "Cây đổ chắn ngang đường sau mưa bão, cần dọn ngay.",
+                 lat=TAM_THANH[0], lon=TAM_THANH[1], category="moi_truong").case  # fmt: skip
+    session.commit()
+    login(client, session, "dieuhanh", "operator", "20")
+    page = client.get("/feedback", params={"view": "duplicates"}).text
+    assert "Có thể trùng với" in page
+    listed = _listed(page)
+    assert again.code in listed and case.code in listed and far.code not in listed
+    row = page.split(f'<tr data-code="{again.code}">')[1].split("</tr>")[0]
+    assert f'href="/feedback/{case.code}"' in row and " m)" in row
+
+
+def test_the_due_soon_view_follows_the_sla_rule(client: TestClient, session: Session) -> None:
+    """Due soon is the stage's last 20 % of working time (sla.py), whatever the calendar."""
+    province(session)
+    now = utcnow()
+    fresh = report(session, now=now).case
+    late = report(session, "Đèn đường hỏng cả dãy phố, tối om rất nguy hiểm.").case
+    for minutes in range(15, 60 * 24 * 10, 15):  # the latest start whose clock is due soon now
+        clock.start_stage(session, late, late.stage, now - timedelta(minutes=minutes))
+        if clock.state(session, late, now).status == "due_soon":
+            break
+    assert clock.state(session, late, now).status == "due_soon"
+    session.commit()
+    assert clock.state(session, fresh, now).status == "on_time"
+    login(client, session, "dieuhanh", "operator", "20")
+    page = client.get("/feedback", params={"view": "due_soon"}).text
+    assert _listed(page) == [late.code]
+    assert 'class="sla-due_soon"' in page

@@ -10,8 +10,10 @@ merging is an operator's decision (:func:`iocvn.feedback.workflow.merge`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import and_, or_, select
@@ -45,9 +47,29 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def _field(case: Any) -> str | None:
+    category = case.category_code or case.suggested_category
+    return top_level(category) if category else None
+
+
+def _scored(case: Feedback, mine: str, other: Any, theirs: str) -> Candidate | None:
+    """``other`` as a suggestion for ``case`` (texts already folded), or None below the bar."""
+    if case.lat is not None and other.lat is not None and other.lon is not None:
+        d: float | None = distance_m(case.lat, case.lon or 0.0, other.lat, other.lon)
+        nearness = max(0.0, 1 - (d or 0.0) / RADIUS_M)
+    else:
+        d, nearness = None, 0.5
+    similarity = fuzz.token_set_ratio(mine, theirs) / 100
+    age = abs(case.received_at - other.received_at) / WINDOW
+    score = 0.4 * nearness + 0.4 * similarity + 0.2 * max(0.0, 1 - age)
+    if score >= MIN_SCORE and (d is None or d <= RADIUS_M):
+        return Candidate(other, d, round(similarity, 3), round(score, 3))
+    return None
+
+
 def candidates(session: Session, case: Feedback, *, limit: int = 5) -> list[Candidate]:
     """Open cases that may report the same problem as ``case``, best first."""
-    category = case.category_code or case.suggested_category
+    field = _field(case)
     since = case.received_at - WINDOW
     stmt = select(Feedback).where(
         Feedback.id != case.id,
@@ -55,8 +77,7 @@ def candidates(session: Session, case: Feedback, *, limit: int = 5) -> list[Cand
         Feedback.duplicate_of.is_(None),
         Feedback.received_at >= since,
     )
-    if category:
-        field = top_level(category)
+    if field:
         stmt = stmt.where(
             or_(
                 Feedback.category_code == field,
@@ -77,17 +98,77 @@ def candidates(session: Session, case: Feedback, *, limit: int = 5) -> list[Cand
     else:
         return []
     mine = fold(case.description)
-    found = []
-    for other in session.execute(stmt.limit(200)).scalars():
-        if case.lat is not None and other.lat is not None and other.lon is not None:
-            d: float | None = distance_m(case.lat, case.lon or 0.0, other.lat, other.lon)
-            nearness = max(0.0, 1 - (d or 0.0) / RADIUS_M)
-        else:
-            d, nearness = None, 0.5
-        similarity = fuzz.token_set_ratio(mine, fold(other.description)) / 100
-        age = abs(case.received_at - other.received_at) / WINDOW
-        score = 0.4 * nearness + 0.4 * similarity + 0.2 * max(0.0, 1 - age)
-        if score >= MIN_SCORE and (d is None or d <= RADIUS_M):
-            found.append(Candidate(other, d, round(similarity, 3), round(score, 3)))
+    found = [
+        hit
+        for other in session.execute(stmt.limit(200)).scalars()
+        if (hit := _scored(case, mine, other, fold(other.description)))
+    ]
     found.sort(key=lambda c: (-c.score, c.case.received_at))
     return found[:limit]
+
+
+_CELL = 0.01  # degrees (about 1,1 km): the inbox's grid; a match lies in the 3 × 3 around
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / _CELL), math.floor(lon / _CELL)
+
+
+def best_for(session: Session, cases: Sequence[Feedback]) -> dict[str, Candidate]:
+    """The best suggestion (as :func:`candidates` ranks them) for each of ``cases`` that has
+    one, by case id — from one query for them all (the triage inbox's duplicates view): the
+    open cases of the window are read as plain rows, put on a grid and in communes, and each
+    case is compared with its neighbours only."""
+    if not cases:
+        return {}
+    since = min(c.received_at for c in cases) - WINDOW
+    pool = session.execute(
+        select(Feedback.id, Feedback.lat, Feedback.lon, Feedback.area_code,
+               Feedback.category_code, Feedback.suggested_category, Feedback.description,
+               Feedback.received_at)
+        .where(Feedback.status.in_(OPEN_STATUSES), Feedback.duplicate_of.is_(None),
+               Feedback.received_at >= since)
+    ).all()  # fmt: skip
+    cells: dict[tuple[int, int], list[Any]] = {}
+    by_area: dict[str | None, list[Any]] = {}
+    pointless: dict[str | None, list[Any]] = {}
+    for row in pool:
+        by_area.setdefault(row.area_code, []).append(row)
+        if row.lat is None or row.lon is None:
+            pointless.setdefault(row.area_code, []).append(row)
+        else:
+            cells.setdefault(_cell(row.lat, row.lon), []).append(row)
+    best: dict[str, Candidate] = {}
+    folded: dict[str, str] = {}
+    for case in cases:
+        if case.lat is not None and case.lon is not None:
+            i, j = _cell(case.lat, case.lon)
+            dlat = RADIUS_M / 111_320
+            dlon = dlat / max(0.1, math.cos(math.radians(case.lat)))
+            around = [r for di in (-1, 0, 1) for dj in (-1, 0, 1)
+                      for r in cells.get((i + di, j + dj), ())]  # fmt: skip
+            near = [r for r in around
+                    if abs(r.lat - case.lat) <= dlat and abs(r.lon - case.lon) <= dlon]  # fmt: skip
+            near += pointless.get(case.area_code, [])
+        elif case.area_code is not None:
+            near = by_area.get(case.area_code, [])
+        else:
+            continue
+        field, mine, oldest = _field(case), fold(case.description), case.received_at - WINDOW
+        for other in near:
+            if other.id == case.id or other.received_at < oldest:
+                continue
+            if field and _field(other) != field:
+                continue
+            theirs = folded.get(other.id)
+            if theirs is None:
+                theirs = folded[other.id] = fold(other.description)
+            hit = _scored(case, mine, other, theirs)
+            kept = best.get(case.id)
+            if hit and (kept is None or (-hit.score, hit.case.received_at)
+                        < (-kept.score, kept.case.received_at)):  # fmt: skip
+                best[case.id] = hit
+    found = {c.case.id for c in best.values()}
+    rows = session.execute(select(Feedback).where(Feedback.id.in_(found))).scalars()
+    full = {row.id: row for row in rows}
+    return {case_id: replace(c, case=full[c.case.id]) for case_id, c in best.items()}

@@ -9,7 +9,7 @@ changes nothing. The reporter's details appear only after an audited reveal with
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -33,7 +33,9 @@ from iocvn.org.models import OrgUnit
 router = APIRouter()
 Reader = Annotated[Principal, Depends(require("feedback.read"))]
 PAGE = 50
-VIEWS = ("new", "unclassified", "overdue", "due_soon", "open", "all")
+VIEWS = ("new", "unclassified", "duplicates", "overdue", "due_soon", "open", "all")
+DUPLICATE_SCAN = 200  # the newest new cases looked at for the duplicates view
+DUE_SOON_SCAN = 1000  # the open cases with the nearest deadlines looked at for "due soon"
 MAX_UPLOAD = 8 * 1024 * 1024 + 1
 
 register(
@@ -42,6 +44,8 @@ register(
         "fb.inbox": ("Hộp phản ánh", "Feedback inbox"),
         "fb.view.new": ("Mới tiếp nhận", "New"),
         "fb.view.unclassified": ("Chưa xác nhận lĩnh vực", "Unclassified"),
+        "fb.view.duplicates": ("Có thể trùng", "Possible duplicates"),
+        "fb.maybe_duplicate": ("Có thể trùng với", "May duplicate"),
         "fb.view.overdue": ("Quá hạn", "Overdue"),
         "fb.view.due_soon": ("Sắp đến hạn", "Due soon"),
         "fb.view.open": ("Đang xử lý", "Open"),
@@ -163,6 +167,8 @@ def _filters(view: str) -> cases.Filters:
         return cases.Filters(overdue_at=now)
     if view in ("open", "unclassified", "due_soon"):
         return cases.Filters(status="open")
+    if view == "duplicates":
+        return cases.Filters(status="received")
     return cases.Filters()
 
 
@@ -180,24 +186,54 @@ def inbox(
     filters = _filters(chosen)
     filters.category = category or None
     stmt = cases.case_query(filters, principal.scope)
+    now = utcnow()
+    twins: dict[str, duplicates.Candidate] = {}
     if chosen == "unclassified":
         stmt = stmt.where(Feedback.category_confirmed.is_(False))
-    if chosen == "due_soon":
-        now = utcnow()
-        stmt = stmt.where(Feedback.deadline_at >= now,
-                          Feedback.deadline_at < now + timedelta(days=2))  # fmt: skip
     if chosen in ("overdue", "due_soon"):
         stmt = stmt.order_by(None).order_by(Feedback.deadline_at, Feedback.id)
-    rows = list(db.execute(stmt.limit(PAGE + 1).offset((page - 1) * PAGE)).scalars())
+    if chosen == "due_soon":
+        rows = due_soon(db, stmt.where(Feedback.deadline_at >= now), now)
+    elif chosen == "duplicates":
+        pairs = with_duplicates(db, stmt.where(Feedback.duplicate_of.is_(None)))
+        rows = [case for case, _ in pairs]
+        twins = {case.id: best for case, best in pairs}
+    else:
+        rows = list(db.execute(stmt.limit(PAGE + 1).offset((page - 1) * PAGE)).scalars())
+    if chosen in ("due_soon", "duplicates"):
+        rows = rows[(page - 1) * PAGE:page * PAGE + 1]  # fmt: skip
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    now = utcnow()
     return render(request, "feedback/inbox.html", {
         "rows": rows, "view": chosen, "views": VIEWS, "page": page, "more": more,
         "units": _names(db, {r.org_code for r in rows} | {r.area_code for r in rows}),
         "categories": _category_names(db), "now": now, "category": category or "",
-        "soon": now + timedelta(days=2),
+        "sla": _sla_status(db, rows, now), "twins": twins,
     })  # fmt: skip
+
+
+def _sla_status(db: Session, rows: list[Feedback], now: datetime) -> dict[str, str]:
+    """Each shown case's clock (on_time, due_soon, overdue) by the SLA rule, not a guess."""
+    timed = [r for r in rows if r.deadline_at is not None]
+    paused = clock.pauses_by_case(db, [r.id for r in timed])
+    return {r.id: clock.state(db, r, now, known_pauses=paused.get(r.id, [])).status
+            for r in timed}  # fmt: skip
+
+
+def due_soon(db: Session, stmt: Any, now: datetime) -> list[Feedback]:
+    """Open cases in their stage's last stretch (``sla.due_soon_share`` of its working time),
+    nearest deadline first: the stage lengths differ, so no fixed number of days says it."""
+    near = list(db.execute(stmt.limit(DUE_SOON_SCAN)).scalars())
+    status = _sla_status(db, near, now)
+    return [r for r in near if status.get(r.id) == "due_soon"]
+
+
+def with_duplicates(db: Session, stmt: Any) -> list[tuple[Feedback, duplicates.Candidate]]:
+    """New cases (newest first, the ``DUPLICATE_SCAN`` newest) with an open case that may be
+    the same problem, each with the best suggestion."""
+    new = list(db.execute(stmt.limit(DUPLICATE_SCAN)).scalars())
+    best = duplicates.best_for(db, new)
+    return [(case, best[case.id]) for case in new if case.id in best]
 
 
 def _case_page(
