@@ -42,9 +42,12 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, description="Failed logins before the lock.")
     lockout_minutes: int = Field(default=15, description="How long the automatic lock lasts.")
     password_min_length: int = Field(default=12, description="Shortest password accepted.")
+    # A report may carry 5 photos of 8 MiB each (feedback.photos: MAX_PHOTOS, MAX_BYTES) on the
+    # public form, the staff API and Open311, plus its text fields and the multipart framing:
+    # 1 MiB of room. Below that, a citizen's allowed photos would be refused as a whole.
     max_body_bytes: int = Field(
-        default=32 * 1024 * 1024,
-        description="Largest request body accepted (bytes): up to 5 photos of a report.",
+        default=5 * 8 * 1024 * 1024 + 1024 * 1024,
+        description="Largest request body accepted (bytes): a report with 5 photos of 8 MiB.",
     )
     secure_cookies: bool | None = Field(
         default=None,

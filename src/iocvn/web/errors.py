@@ -1,17 +1,19 @@
 """Turn every failure into ``{"error", "message", "details"}`` (JSON) or an error page (HTML).
 
 A client's mistake is always a 4xx; only a bug is a 500, and it is logged with its request id.
+A 429 always says when to retry (``Retry-After``, seconds).
 """
 
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,10 +23,60 @@ from iocvn.core.templating import render
 
 log = logging.getLogger("iocvn.errors")
 
+i18n.register(
+    {
+        "error.files_too_large_title": ("Tệp gửi kèm quá lớn", "The attached files are too large"),
+        "error.files_too_large": (
+            "Tổng dung lượng các tệp gửi kèm vượt quá {limit} MB nên biểu mẫu chưa được gửi. "
+            "Hãy quay lại trang trước (nút Quay lại của trình duyệt) và chọn ảnh nhỏ hơn hoặc "
+            "ít ảnh hơn.",
+            "The attached files are over {limit} MB in total, so the form was not sent. Go "
+            "back to the previous page (the browser's Back button) and choose smaller or fewer "
+            "photos.",
+        ),
+    }
+)
+# Answered before the request reaches the app (no session, no base template): a page of its
+# own, with no script or style, in Vietnamese and then in English.
+_TOO_LARGE_PAGE = """<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title_vi} · iocvn</title>
+</head>
+<body>
+<h1>{title_vi}</h1>
+<p>{text_vi}</p>
+<h2 lang="en">{title_en}</h2>
+<p lang="en">{text_en}</p>
+</body>
+</html>
+"""
+
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The JSON error shape every route uses."""
     return {"error": code, "message": message, "details": details}
+
+
+def retry_after(error: IocError) -> str:
+    """Seconds a client should wait after a 429: ``details["retry_after_minutes"]``, else an
+    hour (the rate limits count reports per hour)."""
+    details = error.details if isinstance(error.details, dict) else {}
+    try:
+        minutes = int(details.get("retry_after_minutes", 60))
+    except (TypeError, ValueError):
+        minutes = 60
+    return str(max(1, minutes) * 60)
+
+
+def _headers(error: IocError) -> dict[str, str] | None:
+    if error.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if error.status == 429:
+        return {"Retry-After": retry_after(error)}
+    return None
 
 
 def error_response(error: IocError, lang: str) -> JSONResponse:
@@ -32,9 +84,27 @@ def error_response(error: IocError, lang: str) -> JSONResponse:
     message = i18n.t(error.message_key, lang, **error.params)
     if message == error.message_key:  # no specific text: fall back to the status's text
         message = i18n.t(f"error.{_generic(error.status)}", lang)
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     return JSONResponse(
-        error_body(error.code, message, error.details), status_code=error.status, headers=headers
+        error_body(error.code, message, error.details),
+        status_code=error.status,
+        headers=_headers(error),
+    )
+
+
+def too_large_page(max_bytes: int) -> HTMLResponse:
+    """The 413 a browser gets for a form whose files are over ``max_bytes`` in all: what
+    happened and what to do (go back, choose smaller photos), Vietnamese first."""
+    limit = f"{max_bytes / 1048576:.1f}".removesuffix(".0").replace(".", ",")
+    parts = (("title", "error.files_too_large_title"), ("text", "error.files_too_large"))
+    texts = {
+        f"{part}_{lang}": escape(i18n.t(key, lang, limit=limit))
+        for lang in i18n.LANGS
+        for part, key in parts
+    }
+    return HTMLResponse(
+        _TOO_LARGE_PAGE.format(**texts),
+        status_code=413,
+        headers={"Content-Security-Policy": "default-src 'none'", "Cache-Control": "no-store"},
     )
 
 
@@ -70,9 +140,12 @@ def _page_or_json(request: Request, error: IocError) -> Response:
     message = i18n.t(error.message_key, _lang(request), **error.params)
     if message == error.message_key:
         message = i18n.t(f"error.{_generic(error.status)}", _lang(request))
-    return render(
+    page = render(
         request, "web/error.html", {"status": error.status, "message": message}, error.status
     )
+    if error.status == 429:
+        page.headers["Retry-After"] = retry_after(error)
+    return page
 
 
 def install(app: FastAPI) -> None:

@@ -11,13 +11,14 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iocvn.core import i18n
 from iocvn.core.errors import IocError
 from iocvn.core.ids import new_id
 from iocvn.core.logs import REQUEST_ID
-from iocvn.web.errors import error_response
+from iocvn.web.errors import error_response, too_large_page, wants_html
 
 log = logging.getLogger("iocvn.request")
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -143,11 +144,20 @@ class RequestContext:
 
 
 class BodyGuard:
-    """ASGI middleware: refuse bodies over the limit (413) and non-JSON bodies on /api (415)."""
+    """ASGI middleware: refuse bodies over the limit (413) and non-JSON bodies on /api (415).
+
+    A browser's form (``Accept: text/html``) over the limit gets a page saying the files are
+    too large and to go back, rather than JSON. A body without a length (chunked) is counted
+    as it arrives: once over the limit, whatever the app answers to the cut body (a 400 from
+    the form parser) is replaced by the same 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(details={"max_bytes": self.max_bytes})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -156,7 +166,7 @@ class BodyGuard:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
-            await _send_error(scope, receive, send, PayloadTooLarge())
+            await _send_error(scope, receive, send, self._too_large())
             return
         has_body = (length.isdigit() and int(length) > 0) or "transfer-encoding" in headers
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -171,22 +181,41 @@ class BodyGuard:
         ):
             await _send_error(scope, receive, send, UnsupportedMediaType())
             return
-        received = 0
+        received, overflowed, started = 0, False, False
 
         async def limited() -> Message:
-            nonlocal received
+            nonlocal received, overflowed
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge()
+                    overflowed = True
+                    raise self._too_large()
             return message
 
-        await self.app(scope, limited, send)
+        async def forward(message: Message) -> None:
+            nonlocal started
+            if overflowed and not started:
+                return  # the app's answer to a cut body: replaced below
+            started = True
+            await send(message)
+
+        await self.app(scope, limited, forward)
+        if overflowed and not started:
+            await _send_error(scope, receive, send, self._too_large())
 
 
 async def _send_error(scope: Scope, receive: Receive, send: Send, error: IocError) -> None:
+    """``BodyGuard``'s own answer. It sits outside ``RequestContext``, so the security headers
+    are added here."""
     request = Request(scope, receive)
-    lang = i18n.negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
-    response = error_response(error, lang)
+    if isinstance(error, PayloadTooLarge) and wants_html(request):
+        response: Response = too_large_page(int(error.details["max_bytes"]))
+    else:
+        lang = i18n.negotiate(
+            request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE)
+        )
+        response = error_response(error, lang)
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
     await response(scope, receive, send)
