@@ -98,7 +98,7 @@ def world(session: Session) -> World:
         "H": report(session, now=at(10, 8, 5)),
         "I": report(session, now=at(10, 20)),
         "M": report(session, address="Thôn Bản Xà, không rõ xã nào", lat=None, lon=None,
-                    now=at(10, 6, 5)),
+                    now=at(10, 6, 5), channel="hotline"),  # a call: staff may take no commune
         "J": report(session, now=at(11, 2)),
     }  # fmt: skip
     c = {k: v.case for k, v in made.items()}

@@ -40,8 +40,10 @@ from iocvn.feedback.schemas import (
     RevealIn,
     RevealOut,
     SlaOut,
+    StepNoteIn,
     SuggestionOut,
     TransferIn,
+    WebhookIn,
 )
 from iocvn.org.geo import installed_province
 
@@ -147,13 +149,14 @@ def staff_intake(body: IntakeIn, principal: Intaker, db: DbSession) -> IntakeOut
 
 
 @router.post("/feedback/webhook", response_model=IntakeOut, status_code=201)
-def webhook(body: IntakeIn, principal: Submitter, db: DbSession) -> IntakeOut:
+def webhook(body: WebhookIn, principal: Submitter, db: DbSession) -> IntakeOut:
     """A report from another channel (Zalo OA, a chatbot, an app) by its integration token;
-    ``external_id`` makes a resend return the same case."""
-    if body.external_id:
+    ``external_id`` (as intake stores it: trimmed) makes a resend return the same case."""
+    external_id = intake.external_ref(body.external_id)
+    if external_id:
         existing = (
             db.query(Feedback)
-            .filter(Feedback.channel == body.channel, Feedback.external_id == body.external_id)
+            .filter(Feedback.channel == body.channel, Feedback.external_id == external_id)
             .first()
         )
         if existing is not None:
@@ -231,10 +234,11 @@ def transfer(key: str, body: TransferIn, principal: Handler, db: DbSession) -> C
 
 
 @router.post("/feedback/{key}/start", response_model=CaseOut, response_model_exclude_none=True)
-def start(key: str, body: NoteIn, principal: Handler, db: DbSession) -> CaseOut:
-    """The handling unit starts work."""
+def start(key: str, principal: Handler, db: DbSession, body: StepNoteIn | None = None) -> CaseOut:
+    """The handling unit starts work (the note is optional; no body at all is fine too)."""
     case = cases.get_case(db, key, principal.scope)
-    workflow.start_work(db, principal.actor(), principal.scope, case, note=body.text)
+    note = body.text if body else ""
+    workflow.start_work(db, principal.actor(), principal.scope, case, note=note)
     return case_out(db, case)
 
 
@@ -264,10 +268,10 @@ async def resolve(
 
 
 @router.post("/feedback/{key}/close", response_model=CaseOut, response_model_exclude_none=True)
-def close(key: str, body: NoteIn, principal: Triager, db: DbSession) -> CaseOut:
-    """Close a resolved case the reporter did not answer."""
+def close(key: str, principal: Triager, db: DbSession, body: StepNoteIn | None = None) -> CaseOut:
+    """Close a resolved case the reporter did not answer (the note is optional)."""
     case = cases.get_case(db, key, principal.scope)
-    workflow.close(db, principal.actor(), case, note=body.text)
+    workflow.close(db, principal.actor(), case, note=body.text if body else "")
     return case_out(db, case)
 
 

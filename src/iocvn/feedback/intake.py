@@ -4,8 +4,15 @@ and walk-ins, the webhook of other channels — makes a case the same way.
 A case is stored whole or not at all: its text, place, photos (without metadata), the
 reporter's sealed details, the suggested category, the responsible unit, the first deadline,
 the first step of its timeline and the audit entry share one transaction. What is checked,
-in order: the channel's rate limit (429), the category (when given), the text, the place (a
-point in the province, or an address naming a commune), then the photos.
+in order: the channel's rate limit (429), the category (when given), the text, the channel
+for updates (which needs the e-mail or phone, and no anonymity), the photos, the place, then
+the contact details.
+
+Text is stored as :func:`clean_text` leaves it (NFC, without control or invisible format
+characters), so a text of invisible characters is an empty one. The place is the point typed
+or picked (refused outside the province), else the GPS position of a photo taken in the
+province, else the commune the address names; an address naming none is refused, except
+from staff taking a call or a visit (``STAFF_CHANNELS``): the IOC then places the case.
 
 "Report anonymously" means iocvn keeps **no** contact details for the case: the reporter
 follows it with the case code and secret only. Nothing here returns or logs plaintext
@@ -16,8 +23,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, func, insert, select
@@ -42,8 +51,26 @@ from iocvn.org import geo
 from iocvn.org.places import commune_from_address
 
 MIN_TEXT, MAX_TEXT = 10, 5000
+MAX_SENT_TEXT = 20 * MAX_TEXT
+"""A description longer than this as sent is refused (``clean_text`` reads no further)."""
 MAX_ADDRESS = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_EXTERNAL_ID = 100
+STAFF_CHANNELS = ("hotline", "walk_in")
+"""Channels staff type in: an address naming no commune is kept for the IOC to place."""
+NOTIFY_CHANNELS = ("email", "sms")
+# Removed from stored text: C0 and C1 controls but tab and line breaks, and every invisible
+# format character (Unicode category Cf: zero-width spaces, joiners and marks, bidi controls,
+# the BOM, the soft hyphen, tags…) but the zero-width joiner, kept between two emoji (the
+# family emoji is three joined). The class is Unicode 15.1's Cf, checked against unicodedata
+# by tests/feedback/test_intake_input.py.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200c"
+    "\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+_ZWJ = "\u200d"
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 
 register(
@@ -77,6 +104,38 @@ register(
             "Contact detail ({field}) is too long.",
         ),
         "error.invalid_phone": ("Số điện thoại không hợp lệ.", "Invalid phone number."),
+        "error.coordinates_incomplete": (
+            "Cần gửi cả vĩ độ (lat) và kinh độ (lon) của vị trí.",
+            "Send both the latitude (lat) and the longitude (lon) of the place.",
+        ),
+        "error.photo_outside_province": (
+            "Vị trí GPS trong ảnh ({lat}, {lon}) nằm ngoài địa bàn tỉnh; hãy chọn vị trí "
+            "trên bản đồ hoặc nhập địa chỉ.",
+            "The GPS position in the photo ({lat}, {lon}) is outside the province; pick the "
+            "place on the map or type an address.",
+        ),
+        "error.address_without_commune": (
+            "Địa chỉ chưa nêu xã, phường nào của tỉnh; hãy chọn vị trí trên bản đồ hoặc ghi "
+            "rõ tên xã, phường.",
+            "The address names no commune or ward of the province; pick the place on the map "
+            "or write the name of the commune (xã) or ward (phường).",
+        ),
+        "error.invalid_notify_by": (
+            "Kênh nhận thông báo {channel} không hợp lệ: email hoặc sms.",
+            "Unknown channel for updates {channel}: email or sms.",
+        ),
+        "error.notify_anonymous": (
+            "Phản ánh ẩn danh không lưu thông tin liên hệ nên không thể nhận thông báo.",
+            "An anonymous report keeps no contact details, so it cannot be notified.",
+        ),
+        "error.notify_needs_email": (
+            "Cần địa chỉ email để nhận thông báo qua email.",
+            "An e-mail address is needed for updates by e-mail.",
+        ),
+        "error.notify_needs_phone": (
+            "Cần số điện thoại để nhận thông báo qua SMS.",
+            "A phone number is needed for updates by SMS.",
+        ),
     }
 )
 
@@ -158,8 +217,24 @@ def reporter_ref(
 
 
 def clean_text(raw: str, limit: int) -> str:
-    """Text as stored: NUL and control characters removed, trimmed, at most ``limit``."""
-    return _CONTROL.sub("", raw or "").strip()[:limit]
+    """Text as stored: control and invisible format characters removed (a zero-width joiner
+    only kept between two emoji), NFC (Vietnamese typed decomposed is composed, so search and
+    the classifier see one spelling), trimmed, at most ``limit`` characters. Only the first
+    ``20 × limit`` characters sent are read (the work stays bounded whatever is sent)."""
+    text = _INVISIBLE.sub("", (raw or "")[: 20 * limit])
+    if _ZWJ in text:
+        parts = text.split(_ZWJ)
+        text = parts[0] + "".join((_ZWJ if _joins_emoji(before, after) else "") + after
+                                  for before, after in pairwise(parts))  # fmt: skip
+    return unicodedata.normalize("NFC", text).strip()[:limit]
+
+
+def _joins_emoji(before: str, after: str) -> bool:
+    """Whether a zero-width joiner between ``before`` and ``after`` joins two emoji (an emoji
+    or skin tone, or the emoji presentation selector, then an emoji)."""
+    if not before or not after or unicodedata.category(after[0]) != "So":
+        return False
+    return before[-1] == "\ufe0f" or unicodedata.category(before[-1]) in ("So", "Sk")
 
 
 def _check_rate(session: Session, settings: Settings, source_key: str, now: datetime) -> None:
@@ -188,25 +263,43 @@ def _category(session: Session, code: str | None) -> FeedbackCategory | None:
 
 
 def _place(
-    session: Session, province: str, report: NewReport, shots: list[photos.CleanPhoto]
-) -> tuple[float | None, float | None, str | None, str]:
-    """(lat, lon, commune, how it was located)."""
-    lat, lon, located = report.lat, report.lon, "point"
-    if lat is None or lon is None:
-        gps = next((p for p in shots if p.lat is not None), None)
-        if gps is not None:
-            lat, lon, located = gps.lat, gps.lon, "photo"
-    if lat is not None and lon is not None:
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    session: Session, province: str, report: NewReport, address: str,
+    shots: list[photos.CleanPhoto], *, staff: bool,
+) -> tuple[float | None, float | None, str | None, str]:  # fmt: skip
+    """(lat, lon, commune, how it was located): the point typed or picked (refused outside
+    the province), else the first photo's GPS position in the province, else the commune the
+    address names (none: refused but from ``staff``). A photo taken elsewhere never
+    overrides the address, and is named when it is the only place given."""
+    if (report.lat is None) != (report.lon is None):
+        missing = "lon" if report.lon is None else "lat"
+        raise Invalid("coordinates_incomplete", details={"field": missing})
+    if report.lat is not None and report.lon is not None:
+        lat, lon = report.lat, report.lon
+        if not _on_earth(lat, lon):
             raise Invalid("invalid_coordinates", details={"field": "lat"})
         if not geo.in_province(session, province, lon, lat):
             raise Invalid("outside_province", details={"field": "lat", "lat": lat, "lon": lon},
                           lat=f"{lat:.5f}", lon=f"{lon:.5f}")  # fmt: skip
-        return lat, lon, geo.commune_at(session, province, lon, lat), located
-    if not report.address.strip():
-        raise Invalid("location_required", details={"field": "location"})
-    place = commune_from_address(session, province, report.address)
-    return None, None, place.code if place else None, "address"
+        return lat, lon, geo.commune_at(session, province, lon, lat), "point"
+    taken = [(p.lat, p.lon) for p in shots if p.lat is not None and p.lon is not None]
+    for lat, lon in taken:
+        if _on_earth(lat, lon) and geo.in_province(session, province, lon, lat):
+            return lat, lon, geo.commune_at(session, province, lon, lat), "photo"
+    if address:
+        place = commune_from_address(session, province, address)
+        if place is None and not staff:
+            raise Invalid("address_without_commune", details={"field": "location"})
+        return None, None, place.code if place else None, "address"
+    if taken:
+        lat, lon = taken[0]
+        raise Invalid("photo_outside_province",
+                      details={"field": "location", "lat": lat, "lon": lon},
+                      lat=f"{lat:.5f}", lon=f"{lon:.5f}")  # fmt: skip
+    raise Invalid("location_required", details={"field": "location"})
+
+
+def _on_earth(lat: float, lon: float) -> bool:
+    return -90 <= lat <= 90 and -180 <= lon <= 180
 
 
 def _index_as(purpose: str) -> rekey.IndexOf:
@@ -236,35 +329,54 @@ ENCRYPTED = (
 )
 
 
+def _check_notify(report: NewReport) -> None:
+    """The channel for updates needs its address or number, and a reporter who keeps them."""
+    how = report.notify_by
+    if not how:
+        return
+    if how not in NOTIFY_CHANNELS:
+        raise Invalid("invalid_notify_by", details={"field": "notify_by"}, channel=how[:10])
+    if report.anonymous:
+        raise Invalid("notify_anonymous", details={"field": "notify_by"})
+    given, error = ((report.email, "notify_needs_email") if how == "email"
+                    else (report.phone, "notify_needs_phone"))  # fmt: skip
+    if not clean_text(given or "", 254):
+        raise Invalid(error, details={"field": "notify_by"})
+
+
 def _seal_contacts(case: Feedback, report: NewReport, keys: str) -> None:
     if report.anonymous:
         return  # nothing kept: the form says so
-    if report.name and report.name.strip():
-        case.reporter_name = pii.seal(_short(report.name, "name", 200), keys, "feedback.name")
-    if report.phone and report.phone.strip():
-        phone = pii.normalise_phone(_short(report.phone, "phone", 30))
+    if name := _short(report.name, "name", 200):
+        case.reporter_name = pii.seal(name, keys, "feedback.name")
+    if given := _short(report.phone, "phone", 30):
+        phone = pii.normalise_phone(given)
         if not 8 <= len(phone.lstrip("+")) <= 15:
             raise Invalid("invalid_phone", details={"field": "phone"})
         case.reporter_phone = pii.seal(phone, keys, "feedback.phone")
         case.phone_index = pii.blind_index(phone, keys, "phone")
-    if report.email and report.email.strip():
-        email = pii.normalise_email(_short(report.email, "email", 254))
+    if given := _short(report.email, "email", 254):
+        email = pii.normalise_email(given)
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             raise Invalid("invalid_email", details={"field": "email"})
         case.reporter_email = pii.seal(email, keys, "feedback.email")
         case.email_index = pii.blind_index(email, keys, "email")
-    if report.id_number and report.id_number.strip():
-        number = _short(report.id_number, "id_number", 20)
+    if number := _short(report.id_number, "id_number", 20):
         case.reporter_id_number = pii.seal(number, keys, "feedback.id_number")
-    if report.notify_by in ("email", "sms"):
-        case.notify_by = report.notify_by
+    case.notify_by = report.notify_by or None  # checked by _check_notify
 
 
-def _short(value: str, name: str, limit: int) -> str:
-    text = clean_text(value, limit + 1)
+def _short(value: str | None, name: str, limit: int) -> str:
+    text = clean_text(value or "", limit + 1)
     if len(text) > limit:
         raise Invalid("contact_too_long", details={"field": name}, field=name)
     return text
+
+
+def external_ref(raw: str | None) -> str | None:
+    """An integration's own id of a report as stored, and as a resend is looked up by
+    (cleaned and trimmed like any text); None when blank."""
+    return clean_text(raw or "", MAX_EXTERNAL_ID) or None
 
 
 def _new_code(now: datetime) -> str:
@@ -319,22 +431,26 @@ def submit(
         raise Invalid("invalid_channel", details={"field": "channel"}, channel=channel[:20])
     _check_rate(session, settings, source_key, now)
     category = _category(session, report.category)
-    text = clean_text(report.description, MAX_TEXT + 1)
-    if not MIN_TEXT <= len(text) <= MAX_TEXT:
+    sent = report.description or ""
+    text = clean_text(sent, MAX_TEXT + 1)
+    if len(sent) > MAX_SENT_TEXT or not MIN_TEXT <= len(text) <= MAX_TEXT:
         raise Invalid("description_length", details={"field": "description"},
                       min=MIN_TEXT, max=MAX_TEXT)  # fmt: skip
+    _check_notify(report)
     photos.check_count(len(report.photos))
     shots = [photos.clean(p.data, p.name) for p in report.photos]
-    lat, lon, area, located = _place(session, province, report, shots)
+    address = clean_text(report.address, MAX_ADDRESS)
+    lat, lon, area, located = _place(session, province, report, address, shots,
+                                     staff=channel in STAFF_CHANNELS)  # fmt: skip
     secret = secrets.token_urlsafe(12)
     case = Feedback(
         id=new_id(),  # known now: the rows below refer to it
         code=_new_code(now),
         secret_hash=token_hash(secret),
         channel=channel,
-        external_id=(report.external_id or None) and clean_text(report.external_id or "", 100),
+        external_id=external_ref(report.external_id),
         description=text,
-        address=clean_text(report.address, MAX_ADDRESS),
+        address=address,
         lat=lat,
         lon=lon,
         located_by=located,

@@ -96,9 +96,11 @@ class CasePage(BaseModel):
 
 
 class IntakeIn(BaseModel):
-    """Staff intake of a hotline call or a walk-in, or a report from another channel's webhook."""
+    """Staff intake of a hotline call or a walk-in (and, as ``WebhookIn``, another channel)."""
 
-    description: str = Field(max_length=6000)
+    # No bound here: intake answers every over-long text with ``description_length``; the
+    # request itself is bounded by IOCVN_MAX_BODY_BYTES (413).
+    description: str = Field(description="10–5000 characters once cleaned (intake.clean_text)")
     category: str | None = Field(default=None, max_length=64)
     lat: float | None = None
     lon: float | None = None
@@ -117,6 +119,12 @@ class IntakeIn(BaseModel):
         description="the channel's id of the citizen (a Zalo user, an app account): the rate "
         "limit then applies per citizen rather than to the whole channel; stored hashed only",
     )
+
+
+class WebhookIn(IntakeIn):
+    """A report from another channel's webhook: never a staff channel (hotline, walk-in)."""
+
+    channel: Literal["webhook", "zalo", "email", "app"] = "webhook"
 
 
 class IntakeOut(BaseModel):
@@ -167,6 +175,12 @@ class NoteIn(BaseModel):
 
     text: str = Field(max_length=4000)
     public: bool = False
+
+
+class StepNoteIn(BaseModel):
+    """The optional note of a step that needs no reason (start, close)."""
+
+    text: str = Field(default="", max_length=4000)
 
 
 class MergeIn(BaseModel):
