@@ -49,9 +49,10 @@ MAX_EXTENSION_DAYS = 30
 
 register(
     {
+        # Labels come through _Label, in the message's language: ``{state:vi}`` / ``{state:en}``.
         "error.wrong_state": (
-            "Phản ánh đang ở trạng thái {state}: không thể {step}.",
-            "The case is {state}: cannot {step}.",
+            "Phản ánh đang ở trạng thái «{state:vi}»: không thể thực hiện bước «{step:vi}».",
+            "The case's status is “{state:en}”: the step “{step:en}” cannot be taken.",
         ),
         "error.not_your_case": (
             "Phản ánh này không được giao cho đơn vị của bạn.",
@@ -62,9 +63,22 @@ register(
             "Cần nội dung trả lời công khai cho người dân.",
             "A public answer to the citizen is required.",
         ),
+        "error.comment_text_required": ("Cần nhập nội dung ý kiến.", "A comment needs text."),
+        "error.category_required": (
+            "Phản ánh chưa được phân loại lĩnh vực: cần chọn một lĩnh vực để xác nhận phản ánh.",
+            "The case has no category yet: choose one to accept it.",
+        ),
         "error.remit_body_required": (
             "Cần nêu cơ quan có thẩm quyền giải quyết.",
             "Name the body that is responsible.",
+        ),
+        "error.transfer_target_required": (
+            "Cần chọn đơn vị nhận hoặc nêu cơ quan ngoài hệ thống sẽ giải quyết.",
+            "Choose the unit to transfer to, or name the body outside the system.",
+        ),
+        "error.same_unit": (
+            "Phản ánh đã do đơn vị này xử lý: hãy chọn đơn vị khác.",
+            "This unit already handles the case: choose another one.",
         ),
         "error.invalid_rating": ("Mức hài lòng từ 1 đến 5.", "Satisfaction is 1 to 5."),
         "error.invalid_priority": ("Mức ưu tiên không hợp lệ.", "Unknown priority."),
@@ -73,13 +87,24 @@ register(
             "An extension is 1 to {max} working days.",
         ),
         "error.duplicate_of_itself": (
-            "Không thể gộp phản ánh vào chính nó hoặc vào một phản ánh đã gộp.",
-            "A case cannot be merged into itself or into a merged case.",
+            "Không thể gộp phản ánh vào chính nó.",
+            "A case cannot be merged into itself.",
+        ),
+        "error.merge_target_not_open": (
+            "Phản ánh {into} đang ở trạng thái «{state:vi}»: chỉ gộp được vào phản ánh chưa xử "
+            "lý xong.",
+            "Case {into} is “{state:en}”: a case can only be merged into one still open.",
         ),
         "fb.notify.subject": ("Phản ánh {code}: {status}", "Report {code}: {status}"),
         "fb.notify.body": (
             "Phản ánh {code} của bạn: {status}.\n{text}\nTheo dõi: {url}",
             "Your report {code}: {status}.\n{text}\nFollow it: {url}",
+        ),
+        "fb.notify.merged": (
+            "Phản ánh của bạn trùng với phản ánh {into} và đã được gộp vào đó; bạn sẽ nhận "
+            "các cập nhật của phản ánh {into}.",
+            "Your report duplicates report {into} and was merged into it; you will receive "
+            "the updates of report {into}.",
         ),
         "fb.status.received": ("Đã tiếp nhận", "Received"),
         "fb.status.accepted": ("Đã xác nhận", "Accepted"),
@@ -88,8 +113,34 @@ register(
         "fb.status.in_progress": ("Đang xử lý", "In progress"),
         "fb.status.resolved": ("Đã xử lý", "Resolved"),
         "fb.status.closed": ("Đã đóng", "Closed"),
+        # The steps, as the case page's buttons name them (fb.action.* in pages).
+        "fb.step.accept": ("Xác nhận và chuyển xử lý", "Accept and assign"),
+        "fb.step.reject": ("Từ chối", "Reject"),
+        "fb.step.transfer": ("Chuyển đơn vị", "Transfer"),
+        "fb.step.start": ("Bắt đầu xử lý", "Start work"),
+        "fb.step.extend": ("Gia hạn", "Extend"),
+        "fb.step.resolve": ("Báo cáo kết quả", "Report the result"),
+        "fb.step.confirm": ("Xác nhận kết quả", "Confirm the result"),
+        "fb.step.close": ("Đóng phản ánh", "Close"),
+        "fb.step.merge": ("Gộp vào phản ánh khác", "Merge into another case"),
     }
 )
+
+
+class _Label:
+    """A status or step label that a message renders in its own language (``{state:en}``).
+
+    An error's params are shared by its Vietnamese and English texts; the format spec picks
+    the language, so neither text shows the other's words or a machine code."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __format__(self, lang: str) -> str:
+        return t(self.key, "en" if lang == "en" else "vi")
+
+    def __str__(self) -> str:
+        return t(self.key)
 
 
 def _event(
@@ -111,9 +162,11 @@ def _audit(session: Session, actor: Actor, case: Feedback, action: str, before: 
 
 
 def _need(case: Feedback, step: str, *allowed: str) -> str:
+    """The case's status, when ``step`` may be taken from it (409 naming both otherwise)."""
     if case.status not in allowed:
         raise Conflict("wrong_state", details={"status": case.status, "step": step},
-                       state=case.status, step=step)  # fmt: skip
+                       state=_Label(f"fb.status.{case.status}"),
+                       step=_Label(f"fb.step.{step}"))  # fmt: skip
     return case.status
 
 
@@ -123,12 +176,11 @@ def _own(case: Feedback, scope: OrgScope) -> None:
         raise Forbidden("not_your_case")
 
 
-def _note(text: str | None, error: str | None = None) -> str:
+def _note(text: str | None, error: str | None = None, field: str = "reason") -> str:
+    """The note as stored; empty refused with ``error`` on ``field`` when it is required."""
     cleaned = clean_text(text or "", MAX_NOTE)
     if error and not cleaned:
-        raise Invalid(
-            error, details={"field": "reason" if error == "reason_required" else "answer"}
-        )
+        raise Invalid(error, details={"field": field})
     return cleaned
 
 
@@ -167,36 +219,29 @@ def accept(
     accepted, and assigned when a unit is set. The resolve clock starts now."""
     now = now or utcnow()
     before = _need(case, "accept", "received")
-    if category is not None:
-        cat = session.get(FeedbackCategory, category)
-        if cat is None or not cat.active:
-            raise Invalid("unknown_category", details={"field": "category", "code": category[:64]},
-                          category=category[:64])  # fmt: skip
-        if case.category_code != category or not case.category_confirmed:
-            corrected = case.suggested_category not in (None, category)
-            _event(
-                session,
-                case,
-                actor,
-                "classified",
-                public=False,
-                now=now,
-                category=category,
-                suggested=case.suggested_category,
-                corrected=corrected,
-            )
-        case.category_code = category
-        if priority is None:
-            case.priority = cat.priority if cat.priority in PRIORITIES else "normal"
-    if case.category_code is None:
-        raise Invalid("unknown_category", details={"field": "category", "code": ""}, category="—")
-    case.category_confirmed = True
-    if priority is not None:
-        if priority not in PRIORITIES:
-            raise Invalid("invalid_priority", details={"field": "priority"})
-        case.priority = priority
+    # Everything is checked before anything changes: a refused triage leaves the case as it was.
+    cat = session.get(FeedbackCategory, category) if category is not None else None
+    if category is not None and (cat is None or not cat.active):
+        raise Invalid("unknown_category", details={"field": "category", "code": category[:64]},
+                      category=category[:64])  # fmt: skip
+    if category is None and case.category_code is None:
+        raise Invalid("category_required", details={"field": "category"})
+    if priority is not None and priority not in PRIORITIES:
+        raise Invalid("invalid_priority", details={"field": "priority"})
     if org_code is not None:
         _unit(session, org_code)
+    if cat is not None:
+        if case.category_code != cat.code or not case.category_confirmed:
+            _event(session, case, actor, "classified", public=False, now=now, category=cat.code,
+                   suggested=case.suggested_category,
+                   corrected=case.suggested_category not in (None, cat.code))  # fmt: skip
+        case.category_code = cat.code
+        if priority is None:
+            case.priority = cat.priority if cat.priority in PRIORITIES else "normal"
+    case.category_confirmed = True
+    if priority is not None:
+        case.priority = priority
+    if org_code is not None:
         case.org_code = org_code
     case.status = "assigned" if case.org_code else "accepted"
     case.accepted_at = now
@@ -275,7 +320,8 @@ def transfer(
     now: datetime | None = None,
 ) -> Feedback:  # fmt: skip
     """Hand the case to another unit (history kept, the citizen asked nothing again), or to a
-    body outside the province's system (outcome ``transferred``, naming it)."""
+    body outside the province's system (outcome ``transferred``, naming it). A case not yet
+    triaged stays ``received`` with its new unit: the IOC still accepts it."""
     now = now or utcnow()
     before = _need(case, "transfer", "received", "accepted", "assigned", "in_progress")
     _own(case, scope)
@@ -283,7 +329,8 @@ def transfer(
     if org_code is None:
         body = clean_text(outside_body, 300)
         if not body:
-            raise Invalid("remit_body_required", details={"field": "outside_body"})
+            raise Invalid("remit_body_required", message_key="error.transfer_target_required",
+                          details={"field": "outside_body"})  # fmt: skip
         case.status, case.outcome, case.remit_body = "closed", "transferred", body
         case.closed_at, case.deadline_at, case.outcome_reason = now, None, text
         _event(
@@ -291,11 +338,12 @@ def transfer(
         )
     else:
         _unit(session, org_code)
+        if org_code == case.org_code:
+            raise Invalid("same_unit", details={"field": "org_code", "code": org_code})
         previous = case.org_code
         case.org_code = org_code
-        case.status = "assigned"
-        if case.stage != "resolve":
-            clock.start_stage(session, case, "resolve", now)
+        if case.status != "received":
+            case.status = "assigned"
         _event(
             session,
             case,
@@ -368,7 +416,7 @@ def resolve(
     now = now or utcnow()
     before = _need(case, "resolve", "assigned", "in_progress")
     _own(case, scope)
-    text = _note(answer, "answer_required")
+    text = _note(answer, "answer_required", "answer")
     photos.check_count(len(shots))
     cleaned = [photos.clean(p.data, p.name) for p in shots]
     for shot in cleaned:
@@ -450,15 +498,26 @@ def merge(
     """Merge a duplicate into the main case: it closes as ``duplicate``; its reporter then
     receives the main case's updates."""
     now = now or utcnow()
-    if case.id == into.id or into.duplicate_of is not None:
-        raise Invalid("duplicate_of_itself", details={"field": "into"})
     before = _need(case, "merge", *OPEN_STATUSES)
+    if case.id == into.id:
+        raise Invalid("duplicate_of_itself", details={"field": "into"})
+    if into.status not in OPEN_STATUSES:  # nobody would act on it (a merged case is closed)
+        raise Conflict("merge_target_not_open",
+                       details={"field": "into", "into": into.code, "status": into.status},
+                       into=into.code, state=_Label(f"fb.status.{into.status}"))  # fmt: skip
+    # Cases merged earlier into this one follow the main case too (no chain of duplicates).
+    earlier = session.execute(select(Feedback).where(Feedback.duplicate_of == case.id)).scalars()
+    moved: list[str] = []
+    for each in earlier.all():
+        each.duplicate_of = into.id
+        moved.append(each.code)
     case.status, case.outcome, case.duplicate_of = "closed", "duplicate", into.id
     case.closed_at, case.deadline_at = now, None
     _event(session, case, actor, "merged", public=True, now=now, into=into.code)
-    _event(session, into, actor, "duplicate_added", public=False, now=now, duplicate=case.code)
-    _audit(session, actor, case, "merge", before, into=into.code)
-    notify_reporters(session, settings, case, into.code)
+    for code in [case.code, *moved]:
+        _event(session, into, actor, "duplicate_added", public=False, now=now, duplicate=code)
+    _audit(session, actor, case, "merge", before, into=into.code, moved=moved)
+    notify_reporters(session, settings, case, t("fb.notify.merged", into=into.code))
     session.flush()
     return case
 
@@ -470,7 +529,7 @@ def comment(
     """A note on the timeline (internal by default)."""
     if not scope.is_province:
         _own(case, scope)
-    body = _note(text, "reason_required")
+    body = _note(text, "comment_text_required", "text")
     _event(session, case, actor, "comment", public=public, text=body, now=now)
     _audit(session, actor, case, "comment", case.status, public=public)
     session.flush()
