@@ -88,6 +88,8 @@ def test_reveal_by_form_is_audited(client: TestClient, session: Session, case: F
     shown = client.post(f"/feedback/{case.code}/reveal",
                         data={"csrf_token": csrf, "reason": "Gọi lại xác minh vị trí"})  # fmt: skip
     assert shown.status_code == 200 and "0912345678" in shown.text
+    assert "<dt>Điện thoại</dt><dd>0912345678</dd>" in shown.text  # labelled in Vietnamese
+    assert "Kênh: Cổng thông tin (web)" in shown.text and "· citizen" not in shown.text
     assert (
         session.execute(select(AuditEntry).where(AuditEntry.action == "feedback.reveal"))
         .scalar_one()
@@ -158,3 +160,13 @@ def test_the_due_soon_view_follows_the_sla_rule(client: TestClient, session: Ses
     page = client.get("/feedback", params={"view": "due_soon"}).text
     assert _listed(page) == [late.code]
     assert 'class="sla-due_soon"' in page
+
+
+def test_the_case_page_in_english_names_categories_in_english(
+    client: TestClient, session: Session, case: Feedback
+) -> None:
+    login(client, session, "dieuhanh", "operator", "20")
+    client.cookies.set("iocvn_lang", "en")  # the pages' language is the visitor's choice
+    page = client.get(f"/feedback/{case.code}").text
+    inbox = client.get("/feedback").text
+    assert "Pothole" in page and "Pothole" in inbox

@@ -71,6 +71,14 @@ register(
         "fb.anonymous": ("Ẩn danh — không lưu thông tin liên hệ", "Anonymous — no contact kept"),
         "fb.timeline": ("Diễn biến", "Timeline"),
         "fb.photos": ("Ảnh", "Photos"),
+        "fb.photo.report": ("Ảnh người dân gửi", "Photo sent by the reporter"),
+        "fb.photo.resolution": ("Ảnh kết quả xử lý", "Photo of the result"),
+        "fb.revealed.name": ("Họ tên", "Name"),
+        "fb.revealed.phone": ("Điện thoại", "Phone"),
+        "fb.revealed.email": ("Thư điện tử", "E-mail"),
+        "fb.revealed.id_number": ("Số định danh", "ID number"),
+        "fb.actor.citizen": ("Người phản ánh", "The reporter"),
+        "fb.actor.system": ("Hệ thống", "System"),
         "fb.sla.on_time": ("Trong hạn", "On time"),
         "fb.sla.due_soon": ("Sắp đến hạn", "Due soon"),
         "fb.sla.overdue": ("Quá hạn", "Overdue"),
@@ -154,9 +162,13 @@ def _names(db: Session, codes: set[str | None]) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in rows}
 
 
-def _category_names(db: Session) -> dict[str, str]:
-    rows = db.execute(select(FeedbackCategory.code, FeedbackCategory.name_vi))
-    return {str(row[0]): str(row[1]) for row in rows}
+def _category_names(db: Session, request: Request) -> dict[str, str]:
+    """Each category's name in the page's language (English when it has one)."""
+    english = getattr(request.state, "lang", "vi") == "en"
+    rows = db.execute(
+        select(FeedbackCategory.code, FeedbackCategory.name_vi, FeedbackCategory.name_en)
+    )
+    return {str(code): str(en if english and en else vi) for code, vi, en in rows}
 
 
 def _filters(view: str) -> cases.Filters:
@@ -207,7 +219,7 @@ def inbox(
     return render(request, "feedback/inbox.html", {
         "rows": rows, "view": chosen, "views": VIEWS, "page": page, "more": more,
         "units": _names(db, {r.org_code for r in rows} | {r.area_code for r in rows}),
-        "categories": _category_names(db), "now": now, "category": category or "",
+        "categories": _category_names(db, request), "now": now, "category": category or "",
         "sla": _sla_status(db, rows, now), "twins": twins,
     })  # fmt: skip
 
@@ -258,7 +270,7 @@ def _case_page(
         "reporter": cases.masked_contacts(case, keys),
         "photos": cases.photo_ids(db, case),
         "names": _names(db, codes), "categories": catalogue.list_categories(db),
-        "category_names": _category_names(db), "units": units,
+        "category_names": _category_names(db, request), "units": units,
         "suggestions": suggest.suggestions(db, case.description)
         if case.status == "received" else [],
         "can": {p: principal.can(f"feedback.{p}") for p in ("triage", "handle", "reveal")},
@@ -282,7 +294,7 @@ def staff_map(request: Request, principal: Reader, db: DbSession) -> Response:
 
 @router.get("/feedback/ban-do.geojson")
 def staff_map_data(
-    principal: Reader, db: DbSession,
+    request: Request, principal: Reader, db: DbSession,
     status: Annotated[str, Query(pattern="^(open|all)$")] = "open",
 ) -> JSONResponse:  # fmt: skip
     """GeoJSON of the caller's cases of the last 90 days (``status=open`` by default), each
@@ -290,7 +302,7 @@ def staff_map_data(
     filters = cases.Filters(status="open" if status == "open" else None,
                             since=utcnow() - timedelta(days=MAP_DAYS))  # fmt: skip
     stmt = cases.case_query(filters, principal.scope).where(Feedback.lat.is_not(None))
-    names = _category_names(db)
+    names = _category_names(db, request)
     features: list[dict[str, Any]] = []
     cells: dict[tuple[int, int], int] = {}
     for c in db.execute(stmt.limit(MAP_MAX)).scalars():
@@ -385,7 +397,7 @@ async def act(
             revealed = cases.reveal(db, actor, scope, case, _text(form, "reason", 500),
                                     settings.data_keys)  # fmt: skip
         else:
-            raise Invalid("unknown_action", details={"action": action[:20]})
+            raise Invalid("unknown_action", details={"action": action[:20]}, action=action[:20])
     except IocError as exc:
         db.rollback()
         case = cases.get_case(db, code, principal.scope)
