@@ -35,6 +35,7 @@ from iocvn.feedback import worker as feedback_worker
 from iocvn.indicators import catalogue
 from iocvn.indicators import cli as indicators_cli
 from iocvn.indicators import demo as indicator_demo
+from iocvn.indicators import feeds as indicator_feeds
 from iocvn.notify import cli as notify_cli
 from iocvn.notify import worker as notify_worker
 from iocvn.org import cli as org_cli
@@ -214,7 +215,9 @@ def _demo_figures(province: str) -> None:
 
 
 def _demo_feedback(province: str) -> None:
-    """Demo citizen reports through the real workflow, and the demo classifier, once."""
+    """Demo citizen reports through the real workflow, and the demo classifier, once; their
+    daily counts feed the PAKN.* indicators as the running server's daily job does."""
+    indicator_feeds.subscribe()
     with transaction() as session:
         loaded = feedback_demo.load(session, get_settings(), cli_actor(), province, utcnow())
     if loaded.cases:

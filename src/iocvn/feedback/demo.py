@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from iocvn.auth.scope import OrgScope
 from iocvn.config import Settings
 from iocvn.core.context import Actor
-from iocvn.feedback import classify, demo_text, intake, suggest, workflow
+from iocvn.core.timeutil import to_local
+from iocvn.feedback import classify, demo_text, intake, stats, suggest, workflow
 from iocvn.feedback.models import Feedback
 from iocvn.org.models import OrgUnit
 
@@ -40,6 +41,7 @@ class DemoReport:
 
     cases: int = 0
     model_accuracy: float | None = None
+    days: int = 0  # days whose counts were announced (PAKN.* indicators when fed)
 
 
 def _points(session: Session, province: str, rng: random.Random) -> list[tuple[str, Point]]:
@@ -109,6 +111,12 @@ def load(
                              actor=Actor("citizen"), now=received)  # fmt: skip
         _progress(session, settings, actor, ioc, made, category, received, now, rng)
         done.cases += 1
+    # Announce each day's counts, as the daily job does, so the fed indicators (PAKN.*) show
+    # what the demo cases did.
+    today = to_local(now).date()
+    for back in range(DAYS + 1, -1, -1):
+        stats.publish_daily(session, today - timedelta(days=back))
+        done.days += 1
     return done
 
 

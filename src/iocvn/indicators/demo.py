@@ -22,6 +22,7 @@ from iocvn.core import periods
 from iocvn.core.context import Actor
 from iocvn.core.timeutil import utcnow
 from iocvn.indicators import analytics, expr
+from iocvn.indicators.feeds import FEEDBACK_INDICATORS
 from iocvn.indicators.models import DataValue, Indicator, ReportingSchedule, Target
 from iocvn.org.models import OrgUnit
 
@@ -161,6 +162,21 @@ def _derived(
     return float(round(part)) if ind.value_type == "count" else round(part, ind.decimals)
 
 
+def invented(session: Session) -> list[Indicator]:
+    """The indicators the demo invents values for: those collected from people. Formulas are
+    computed, and indicators fed by another domain (the feedback counts, PAKN.*) get their
+    values from that domain's demo data, so the dashboard agrees with the demo cases."""
+    return list(
+        session.execute(
+            select(Indicator).where(
+                Indicator.formula.is_(None),
+                Indicator.active.is_(True),
+                Indicator.code.not_in(FEEDBACK_INDICATORS.values()),
+            )
+        ).scalars()
+    )
+
+
 def load(session: Session, actor: Actor, province_code: str, *, today: date) -> DemoReport:
     """Approved demo values for every collected indicator since 2024, targets for this year
     and monthly schedules for the communes; nothing when demo values already exist."""
@@ -175,11 +191,7 @@ def load(session: Session, actor: Actor, province_code: str, *, today: date) -> 
             )
         ).scalars()
     )
-    indicators = list(
-        session.execute(
-            select(Indicator).where(Indicator.formula.is_(None), Indicator.active.is_(True))
-        ).scalars()
-    )
+    indicators = invented(session)
     now = utcnow()
     shares = _shares(session)
     known = {i.code: i for i in indicators}
