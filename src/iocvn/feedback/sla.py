@@ -45,6 +45,7 @@ Status = Literal["on_time", "due_soon", "overdue"]
 Level = Literal["unit", "ioc", "leadership"]
 STAGES: tuple[Stage, ...] = ("accept", "resolve")
 PRIORITIES: tuple[Priority, ...] = ("urgent", "normal", "complex")
+LEVELS: tuple[Level, ...] = ("unit", "ioc", "leadership")  # lowest first
 Durations = Mapping[tuple[Stage, Priority], Duration]
 
 DEFAULT_DURATIONS: Durations = {
@@ -102,6 +103,23 @@ class SlaState:
     escalation: Level
     escalations: tuple[tuple[Level, datetime], ...]  # (level, instant after which it applies)
     paused: bool
+
+
+def stage_deadline(
+    policy: SlaPolicy,
+    calendar: WorkCalendar,
+    *,
+    stage: Stage,
+    stage_start: datetime,
+    priority: Priority,
+    category: str | None = None,
+    pauses: Iterable[PauseLike] = (),
+    now: datetime | None = None,
+) -> datetime:
+    """The stage's deadline alone: :func:`sla_state`'s ``deadline``, without the other instants
+    (what is stored on a case; ``now`` ends a pause still running)."""
+    budget = working_budget(calendar, stage_start, policy.duration(stage, priority, category))
+    return deadline(calendar, stage_start, budget, tuple(pauses), now)
 
 
 def sla_state(
