@@ -10,6 +10,7 @@ from iocvn.config import get_settings
 from iocvn.core.context import Actor
 from iocvn.feedback import catalogue, intake, routing
 from iocvn.feedback.intake import NewReport, Submitted
+from tests.factories.auth import bearer
 from tests.factories.org import seed
 
 ACTOR = Actor("tiepnhan", "20")
@@ -27,6 +28,24 @@ def province(session: Session) -> Session:
     routing.seed_rules(session, ACTOR, "20")
     session.commit()
     return session
+
+
+# The staff of the feedback API tests: name → (username, role, unit).
+STAFF = {
+    "operator": ("dieuhanh", "operator", "20"),
+    "commune": ("dongkinh", "commune_officer", "05977"),
+    "tam_thanh": ("tamthanh", "commune_officer", "05986"),
+    "integration": ("zalo-oa", "integration", "20"),
+}
+
+
+def staff_headers(session: Session, *names: str) -> dict[str, dict[str, str]]:
+    """Lạng Sơn (as :func:`province` seeds it) and a bearer header for each of ``names``
+    (keys of :data:`STAFF`), committed."""
+    province(session)
+    heads = {name: bearer(session, *STAFF[name]) for name in names}
+    session.commit()
+    return heads
 
 
 def report(

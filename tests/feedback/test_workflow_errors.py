@@ -20,8 +20,7 @@ from iocvn.core.i18n import t
 from iocvn.feedback import workflow
 from iocvn.feedback.models import Feedback, FeedbackEvent
 from iocvn.notify.models import Notification
-from tests.factories.auth import bearer
-from tests.factories.feedback import province, report
+from tests.factories.feedback import province, report, staff_headers
 
 OP = Actor("dieuhanh", "20")
 PROVINCE = OrgScope("province", "20", "20")
@@ -33,13 +32,7 @@ EN = {"Accept-Language": "en"}
 @pytest.fixture
 def staff(session: Session) -> dict[str, dict[str, str]]:
     """Lạng Sơn, the IOC's operator and Đông Kinh's officer (as in test_api's ``world``)."""
-    province(session)
-    heads = {
-        "operator": bearer(session, "dieuhanh", "operator", "20"),
-        "commune": bearer(session, "dongkinh", "commune_officer", "05977"),
-    }
-    session.commit()
-    return heads
+    return staff_headers(session, "operator", "commune")
 
 
 def _rendered(error: IocError) -> tuple[str, str]:

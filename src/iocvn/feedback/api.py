@@ -207,10 +207,12 @@ def feedback_duplicates(key: str, principal: Triager, db: DbSession) -> list[Dup
 
 @router.post("/feedback/{key}/accept", response_model=CaseOut, response_model_exclude_none=True)
 def accept(key: str, body: AcceptIn, principal: Triager, db: DbSession) -> CaseOut:
-    """Confirm the category and the unit: accepted, and assigned when a unit is set."""
+    """Confirm the category, the unit, the priority and the commune (``area``): accepted, and
+    assigned when a unit is set."""
     case = cases.get_case(db, key, principal.scope)
     workflow.accept(db, get_settings(), principal.actor(), case, category=body.category,
-                    org_code=body.org_unit, priority=body.priority, note=body.note)  # fmt: skip
+                    org_code=body.org_unit, priority=body.priority, area=body.area,
+                    note=body.note)  # fmt: skip
     return case_out(db, case)
 
 
@@ -244,7 +246,8 @@ def start(key: str, principal: Handler, db: DbSession, body: StepNoteIn | None =
 
 @router.post("/feedback/{key}/extend", response_model=CaseOut, response_model_exclude_none=True)
 def extend(key: str, body: ExtendIn, principal: Triager, db: DbSession) -> CaseOut:
-    """Approve an extension: the clock stands still ``working_days``."""
+    """Approve an extension: the deadline moves by ``working_days`` of working time (409
+    ``extension_after_deadline`` once the deadline has passed)."""
     case = cases.get_case(db, key, principal.scope)
     workflow.extend(db, principal.actor(), case, working_days=body.working_days,
                     reason=body.reason)  # fmt: skip
@@ -271,7 +274,8 @@ async def resolve(
 def close(key: str, principal: Triager, db: DbSession, body: StepNoteIn | None = None) -> CaseOut:
     """Close a resolved case the reporter did not answer (the note is optional)."""
     case = cases.get_case(db, key, principal.scope)
-    workflow.close(db, principal.actor(), case, note=body.text if body else "")
+    workflow.close(db, principal.actor(), case, note=body.text if body else "",
+                   settings=get_settings())  # fmt: skip
     return case_out(db, case)
 
 

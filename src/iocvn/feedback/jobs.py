@@ -1,6 +1,6 @@
 """Background work on cases: escalation when deadlines pass (with e-mails to the people who
-must act), closing resolved cases the reporter never answered, and erasing personal data
-after the retention period.
+must act), closing resolved cases the reporter never answered (telling the reporters), and
+erasing personal data after the retention period.
 
 Each function takes the time as ``now``, writes its changes in the caller's transaction and
 audits them as the system; ``iocvn feedback run-jobs`` and the server's loop call them.
@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from iocvn.audit import service as audit
+from iocvn.config import Settings
 from iocvn.core.context import Actor
-from iocvn.feedback import clock, escalation
+from iocvn.feedback import clock, escalation, workflow
 from iocvn.feedback.models import OPEN_STATUSES, Feedback, FeedbackEvent
 
 SYSTEM = Actor.system("feedback-jobs")
-AUTO_CLOSE_AFTER = timedelta(days=7)
+AUTO_CLOSE_AFTER = timedelta(days=workflow.AUTO_CLOSE_DAYS)
 _LEVELS = ("unit", "ioc", "leadership")
 
 
@@ -75,23 +76,17 @@ def escalate(session: Session, now: datetime) -> int:
     return changed
 
 
-def auto_close(session: Session, now: datetime) -> int:
-    """Close cases resolved ``AUTO_CLOSE_AFTER`` ago that the reporter did not answer."""
+def auto_close(session: Session, now: datetime, settings: Settings | None = None) -> int:
+    """Close cases resolved ``AUTO_CLOSE_AFTER`` ago that the reporter did not answer, as
+    :func:`workflow.close` does for staff: timeline, audit, and an update to the reporters
+    (of the case and of the duplicates merged into it)."""
     stmt = select(Feedback).where(
         Feedback.status == "resolved", Feedback.resolved_at < now - AUTO_CLOSE_AFTER
     )
-    closed = 0
-    for case in session.execute(stmt).scalars():
-        case.status, case.closed_at, case.deadline_at = "closed", now, None
-        session.add(FeedbackEvent(feedback_id=case.id, at=now, kind="closed", actor=SYSTEM.name,
-                                  org_code=case.org_code, public=True,
-                                  data={"auto": True}))  # fmt: skip
-        audit.record(session, SYSTEM, "feedback.close", target_type="feedback",
-                     target_id=case.id, before={"status": "resolved"},
-                     after={"status": "closed", "auto": True})  # fmt: skip
-        closed += 1
-    session.flush()
-    return closed
+    due = list(session.execute(stmt).scalars())
+    for case in due:
+        workflow.close(session, SYSTEM, case, now=now, settings=settings, auto=True)
+    return len(due)
 
 
 def erase_personal_data(session: Session, now: datetime, retention_days: int) -> int:

@@ -28,6 +28,7 @@ from iocvn.core.timeutil import utcnow
 from iocvn.feedback import cases, catalogue, clock, duplicates, suggest, workflow
 from iocvn.feedback.intake import MAX_TEXT, Photo
 from iocvn.feedback.models import OPEN_STATUSES, Feedback, FeedbackCategory
+from iocvn.org.geo import home_province
 from iocvn.org.models import OrgUnit
 
 router = APIRouter()
@@ -55,6 +56,9 @@ register(
         "fb.category": ("Lĩnh vực", "Category"),
         "fb.suggested": ("Gợi ý", "Suggested"),
         "fb.area": ("Xã, phường", "Commune"),
+        "fb.area_none": ("Chưa xác định", "Not known"),
+        "fb.transfer.route": ("từ {source} → {target}", "from {source} → {target}"),
+        "fb.transfer.to": ("đến {target}", "to {target}"),
         "fb.unit": ("Đơn vị xử lý", "Handling unit"),
         "fb.status": ("Trạng thái", "Status"),
         "fb.deadline": ("Hạn", "Deadline"),
@@ -259,18 +263,22 @@ def _case_page(
     dups = duplicates.candidates(db, case) if triage else []
     events = cases.timeline(db, case, public_only=False)
     codes = {case.org_code, case.area_code} | {e.org_code for e in events}
+    for e in events:  # the units a transfer or a triage names
+        codes |= {(e.data or {}).get(k) for k in ("from_org", "to_org", "area", "area_from")}
     units = db.execute(
-        select(OrgUnit.code, OrgUnit.name, OrgUnit.level)
+        select(OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.province_code)
         .where(OrgUnit.valid_to.is_(None), OrgUnit.level.in_(("commune", "agency", "province")))
         .order_by(OrgUnit.level, OrgUnit.name)
     ).all()
+    home = home_province(db)  # the accept form offers the province's current communes
+    communes = [u for u in units if u.level == "commune" and u.province_code == home]
     return render(request, "feedback/case.html", {
         "case": case, "sla": sla, "events": events, "dups": dups, "flash": flash,
         "error": error, "revealed": revealed,
         "reporter": cases.masked_contacts(case, keys),
         "photos": cases.photo_ids(db, case),
         "names": _names(db, codes), "categories": catalogue.list_categories(db),
-        "category_names": _category_names(db, request), "units": units,
+        "category_names": _category_names(db, request), "units": units, "communes": communes,
         "suggestions": suggest.suggestions(db, case.description)
         if case.status == "received" else [],
         "can": {p: principal.can(f"feedback.{p}") for p in ("triage", "handle", "reveal")},
@@ -364,6 +372,7 @@ async def act(
                             category=_text(form, "category", 64) or None,
                             org_code=_text(form, "org_unit", 32) or None,
                             priority=_text(form, "priority", 10) or None,
+                            area=_text(form, "area", 32) or None,
                             note=_text(form, "note"))  # fmt: skip
         elif action == "reject":
             workflow.reject(db, settings, actor, case, reason=_text(form, "reason"),
@@ -386,7 +395,7 @@ async def act(
             workflow.resolve(db, settings, actor, scope, case, answer=_text(form, "answer"),
                              shots=shots)  # fmt: skip
         elif action == "close":
-            workflow.close(db, actor, case, note=_text(form, "note"))
+            workflow.close(db, actor, case, note=_text(form, "note"), settings=settings)
         elif action == "merge":
             main = cases.get_case(db, _text(form, "into", 40), scope)
             workflow.merge(db, settings, actor, case, main)

@@ -247,6 +247,8 @@ register(
         "pa.event.accepted": ("Xác nhận, chuyển đơn vị xử lý", "Accepted and assigned"),
         "pa.event.rejected": ("Không tiếp nhận", "Not accepted"),
         "pa.event.transferred": ("Chuyển xử lý", "Passed on"),
+        "pa.event.transfer_route": ("từ {source} → {target}", "from {source} → {target}"),
+        "pa.event.transfer_to": ("đến {target}", "to {target}"),
         "pa.event.in_progress": ("Bắt đầu xử lý", "Work started"),
         "pa.event.extended": ("Gia hạn xử lý", "Time extended"),
         "pa.event.resolved": ("Báo cáo kết quả xử lý", "Result reported"),
@@ -773,8 +775,15 @@ def _events(db: Session, case: Feedback, lang: str) -> list[dict[str, Any]]:
     for event in cases.timeline(db, case, public_only=True):
         data = event.data or {}
         detail = ""
-        if event.kind == "transferred":
-            detail = _unit_name(db, data.get("to_org")) or str(data.get("outside_body") or "")
+        unit = _unit_name(db, event.org_code)
+        if event.kind == "transferred":  # from which unit to which, not the unit twice
+            target = _unit_name(db, data.get("to_org")) or str(data.get("outside_body") or "")
+            source = _unit_name(db, data.get("from_org"))
+            if source:
+                detail = t("pa.event.transfer_route", lang, source=source, target=target)
+            elif target:  # a transfer recorded before the source was
+                detail = t("pa.event.transfer_to", lang, target=target)
+            unit = ""
         elif event.kind == "merged":
             detail = str(data.get("into") or "")
         elif event.kind == "rejected":
@@ -790,7 +799,7 @@ def _events(db: Session, case: Feedback, lang: str) -> list[dict[str, Any]]:
                 "text": event.text,
                 "detail": detail,
                 "label": label,
-                "unit": _unit_name(db, event.org_code),
+                "unit": unit,
             }
         )
     return out

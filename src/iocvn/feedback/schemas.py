@@ -139,11 +139,14 @@ class IntakeOut(BaseModel):
 
 
 class AcceptIn(BaseModel):
-    """Triage: the category and unit confirmed or changed."""
+    """Triage: the category, unit, priority and commune confirmed or changed."""
 
     category: str | None = Field(default=None, max_length=64)
     org_unit: str | None = Field(default=None, max_length=32)
     priority: Priority | None = None
+    area: str | None = Field(
+        default=None, max_length=32, description="the case's commune (official code, 05977)"
+    )
     note: str = Field(default="", max_length=4000)
 
 

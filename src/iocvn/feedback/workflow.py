@@ -15,20 +15,20 @@ here (the state it needs, the unit it belongs to).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
 from iocvn.auth.scope import OrgScope
-from iocvn.config import Settings
+from iocvn.config import Settings, get_settings
 from iocvn.core import pii
 from iocvn.core.context import Actor
 from iocvn.core.errors import Conflict, Forbidden, Invalid
 from iocvn.core.i18n import register, t
-from iocvn.core.timeutil import utcnow
+from iocvn.core.timeutil import format_datetime, utcnow
 from iocvn.feedback import calendar as cal
 from iocvn.feedback import clock, photos
 from iocvn.feedback.cases import check_secret
@@ -42,10 +42,12 @@ from iocvn.feedback.models import (
     FeedbackPhoto,
 )
 from iocvn.notify import service as notify
+from iocvn.org.geo import installed_province
 from iocvn.org.models import OrgUnit
 
 MAX_NOTE = 4000
 MAX_EXTENSION_DAYS = 30
+AUTO_CLOSE_DAYS = 7  # a resolved case the reporter does not answer closes after this many days
 
 register(
     {
@@ -86,6 +88,18 @@ register(
             "Gia hạn từ 1 đến {max} ngày làm việc.",
             "An extension is 1 to {max} working days.",
         ),
+        "error.extension_after_deadline": (
+            "Phản ánh đã quá hạn xử lý (hạn {deadline}): chỉ gia hạn được trước khi hết hạn. "
+            "Phản ánh quá hạn được chuyển lên IOC và lãnh đạo tỉnh theo dõi; đơn vị cần xử lý "
+            "và báo cáo kết quả ngay.",
+            "The case's deadline ({deadline}) has passed: an extension can only be approved "
+            "before the deadline. An overdue case is escalated to the IOC and the province's "
+            "leaders; the unit must resolve it and report the result now.",
+        ),
+        "error.unknown_commune": (
+            "{area} không phải mã của một xã, phường hiện hành của tỉnh.",
+            "{area} is not the code of a current commune of the province.",
+        ),
         "error.duplicate_of_itself": (
             "Không thể gộp phản ánh vào chính nó.",
             "A case cannot be merged into itself.",
@@ -105,6 +119,26 @@ register(
             "các cập nhật của phản ánh {into}.",
             "Your report duplicates report {into} and was merged into it; you will receive "
             "the updates of report {into}.",
+        ),
+        "fb.notify.reopened": (
+            "Người phản ánh cho biết vấn đề chưa được xử lý xong: phản ánh được mở lại và "
+            "chuyển lại đơn vị xử lý, hạn giải quyết mới {deadline}.",
+            "The reporter says the problem is not fixed: the report is reopened and back with "
+            "the handling unit, to be resolved by {deadline}.",
+        ),
+        "fb.notify.confirmed": (
+            "Người phản ánh đã xác nhận vấn đề được xử lý xong; phản ánh kết thúc.",
+            "The reporter confirmed the problem is fixed; the report is closed.",
+        ),
+        "fb.notify.closed": (
+            "Phản ánh đã kết thúc với kết quả xử lý đơn vị đã báo cáo.",
+            "The report is closed with the result the handling unit reported.",
+        ),
+        "fb.notify.auto_closed": (
+            "Phản ánh đã kết thúc: sau {days} ngày kể từ khi đơn vị báo cáo kết quả xử lý, "
+            "không nhận được ý kiến của người phản ánh.",
+            "The report is closed: no answer came from the reporter within {days} days of the "
+            "unit reporting the result.",
         ),
         "fb.status.received": ("Đã tiếp nhận", "Received"),
         "fb.status.accepted": ("Đã xác nhận", "Accepted"),
@@ -185,12 +219,24 @@ def _note(text: str | None, error: str | None = None, field: str = "reason") -> 
 
 
 def notify_reporters(
-    session: Session, settings: Settings, case: Feedback, text: str, base_url: str | None = None
-) -> int:
-    """Queue an update for the case's reporter and the reporters of cases merged into it."""
+    session: Session, settings: Settings, case: Feedback, text: str, base_url: str | None = None,
+    *, skip_own: bool = False,
+) -> int:  # fmt: skip
+    """Queue an update for the case's reporter (not when ``skip_own``: the reporter took the
+    step) and the reporters of cases merged into it."""
     merged = session.execute(select(Feedback).where(Feedback.duplicate_of == case.id)).scalars()
+    return _queue(session, settings, case, [*([] if skip_own else [case]), *merged], text,
+                  base_url)  # fmt: skip
+
+
+def _queue(
+    session: Session, settings: Settings, case: Feedback, reporters: Iterable[Feedback],
+    text: str, base_url: str | None = None,
+) -> int:  # fmt: skip
+    """Queue ``case``'s update to the reporter of each of ``reporters`` who asked for updates,
+    each pointed to their own report's page."""
     queued = 0
-    for each in [case, *merged]:
+    for each in reporters:
         channel, sealed, field = (
             ("email", each.reporter_email, "feedback.email") if each.notify_by == "email"
             else ("sms", each.reporter_phone, "feedback.phone") if each.notify_by == "sms"
@@ -213,10 +259,11 @@ def notify_reporters(
 def accept(
     session: Session, settings: Settings, actor: Actor, case: Feedback, *,
     category: str | None = None, org_code: str | None = None, priority: str | None = None,
-    note: str = "", now: datetime | None = None,
+    area: str | None = None, note: str = "", now: datetime | None = None,
 ) -> Feedback:  # fmt: skip
-    """Triage (IOC): confirm or change the category, the unit and the priority; the case is
-    accepted, and assigned when a unit is set. The resolve clock starts now."""
+    """Triage (IOC): confirm or change the category, the unit, the priority and the commune
+    (``area``: a case taken by phone may name none); the case is accepted, and assigned when a
+    unit is set. The resolve clock starts now."""
     now = now or utcnow()
     before = _need(case, "accept", "received")
     # Everything is checked before anything changes: a refused triage leaves the case as it was.
@@ -230,6 +277,8 @@ def accept(
         raise Invalid("invalid_priority", details={"field": "priority"})
     if org_code is not None:
         _unit(session, org_code)
+    if area is not None:
+        _commune(session, area)
     if cat is not None:
         if case.category_code != cat.code or not case.category_confirmed:
             _event(session, case, actor, "classified", public=False, now=now, category=cat.code,
@@ -243,32 +292,18 @@ def accept(
         case.priority = priority
     if org_code is not None:
         case.org_code = org_code
+    placed: dict[str, object] = {}  # the commune, when triage set or changed it
+    if area is not None and area != case.area_code:
+        placed = {"area_from": case.area_code}
+        case.area_code = area
     case.status = "assigned" if case.org_code else "accepted"
     case.accepted_at = now
     clock.start_stage(session, case, "resolve", now)
     text = _note(note)
-    _event(
-        session,
-        case,
-        actor,
-        "accepted",
-        public=True,
-        text=text,
-        now=now,
-        category=case.category_code,
-        org_code=case.org_code,
-        priority=case.priority,
-    )
-    _audit(
-        session,
-        actor,
-        case,
-        "accept",
-        before,
-        category=case.category_code,
-        org_code=case.org_code,
-        priority=case.priority,
-    )
+    triage = {"category": case.category_code, "org_code": case.org_code,
+              "priority": case.priority, "area": case.area_code}  # fmt: skip
+    _event(session, case, actor, "accepted", public=True, text=text, now=now, **triage, **placed)
+    _audit(session, actor, case, "accept", before, **triage, **placed)
     notify_reporters(session, settings, case, text)
     session.flush()
     return case
@@ -279,6 +314,18 @@ def _unit(session: Session, code: str) -> OrgUnit:
     if unit is None or unit.valid_to is not None:
         raise Invalid("unknown_handling_unit", details={"field": "org_code", "code": code[:32]},
                       unit=code[:32])  # fmt: skip
+    return unit
+
+
+def _commune(session: Session, code: str) -> OrgUnit:
+    """A current commune (xã, phường, đặc khu) of the province this installation serves."""
+    unit = session.get(OrgUnit, code)
+    if (
+        unit is None or unit.level != "commune" or unit.valid_to is not None
+        or unit.province_code != installed_province(session)
+    ):  # fmt: skip
+        raise Invalid("unknown_commune", details={"field": "area", "code": code[:32]},
+                      area=code[:32])  # fmt: skip
     return unit
 
 
@@ -326,36 +373,29 @@ def transfer(
     before = _need(case, "transfer", "received", "accepted", "assigned", "in_progress")
     _own(case, scope)
     text = _note(reason, "reason_required")
+    previous = case.org_code
+    # The event names both ends (``from_org`` → ``to_org`` or ``outside_body``) and is filed
+    # under the unit that hands the case over.
     if org_code is None:
         body = clean_text(outside_body, 300)
         if not body:
             raise Invalid("remit_body_required", message_key="error.transfer_target_required",
                           details={"field": "outside_body"})  # fmt: skip
+        _event(session, case, actor, "transferred", public=True, text=text, now=now,
+               from_org=previous, outside_body=body)  # fmt: skip
         case.status, case.outcome, case.remit_body = "closed", "transferred", body
         case.closed_at, case.deadline_at, case.outcome_reason = now, None, text
-        _event(
-            session, case, actor, "transferred", public=True, text=text, now=now, outside_body=body
-        )
     else:
         _unit(session, org_code)
         if org_code == case.org_code:
             raise Invalid("same_unit", details={"field": "org_code", "code": org_code})
-        previous = case.org_code
+        _event(session, case, actor, "transferred", public=True, text=text, now=now,
+               from_org=previous, to_org=org_code)  # fmt: skip
         case.org_code = org_code
         if case.status != "received":
             case.status = "assigned"
-        _event(
-            session,
-            case,
-            actor,
-            "transferred",
-            public=True,
-            text=text,
-            now=now,
-            from_org=previous,
-            to_org=org_code,
-        )
-    _audit(session, actor, case, "transfer", before, org_code=case.org_code, outcome=case.outcome)
+    _audit(session, actor, case, "transfer", before, from_org=previous, org_code=case.org_code,
+           outcome=case.outcome)  # fmt: skip
     notify_reporters(session, settings, case, text)
     session.flush()
     return case
@@ -380,20 +420,30 @@ def extend(
     session: Session, actor: Actor, case: Feedback, *, working_days: int, reason: str,
     now: datetime | None = None,
 ) -> Feedback:  # fmt: skip
-    """Approve an extension (gia hạn): the clock stands still for ``working_days`` from now."""
+    """Approve an extension (gia hạn) of ``working_days``: the clock stands still for that many
+    working days of working time, so the deadline moves by exactly that, whatever the hour of
+    the approval. Only before the deadline: a late case stays late (decision 0013)."""
     now = now or utcnow()
     before = _need(case, "extend", *OPEN_STATUSES)
     if not 1 <= working_days <= MAX_EXTENSION_DAYS:
         raise Invalid("invalid_extension", details={"field": "working_days"},
                       max=MAX_EXTENSION_DAYS)  # fmt: skip
+    old = case.deadline_at
+    if old is not None and now > old:
+        raise Conflict("extension_after_deadline",
+                       details={"field": "working_days", "deadline": old.isoformat()},
+                       deadline=format_datetime(old))  # fmt: skip
     text = _note(reason, "reason_required")
     calendar = clock.work_calendar(session, now)
-    until = cal.add_working_time(calendar, now, cal.WorkingDays(working_days))
-    old = case.deadline_at
-    clock.add_pause(session, case, now, until, text, actor.name)
+    # A pause approved earlier and still ahead is not overlapped (overlapping pauses count
+    # once): this one starts where it ends, so two extensions add up.
+    starts = max([now, *(p.paused_to for p in clock.pauses(session, case)
+                         if p.paused_to is not None and p.paused_to > now)])  # fmt: skip
+    until = cal.add_working_time(calendar, starts, _working_day(calendar) * working_days)
+    clock.add_pause(session, case, starts, until, text, actor.name)
     _event(session, case, actor, "extended", public=True, text=text, now=now,
-           working_days=working_days, deadline=case.deadline_at.isoformat()
-           if case.deadline_at else None)  # fmt: skip
+           working_days=working_days, deadline_from=old.isoformat() if old else None,
+           deadline=case.deadline_at.isoformat() if case.deadline_at else None)  # fmt: skip
     _audit(
         session,
         actor,
@@ -406,6 +456,15 @@ def extend(
     )
     session.flush()
     return case
+
+
+def _working_day(calendar: cal.WorkCalendar) -> timedelta:
+    """The working time of one working day (7 h 30 with the default hours)."""
+    return sum(
+        (datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+         for opens, closes in calendar.hours),
+        timedelta(),
+    )  # fmt: skip
 
 
 def resolve(
@@ -466,6 +525,7 @@ def confirm(
         case.deadline_at = None
         _event(session, case, actor, "confirmed", public=True, text=text, now=now, rating=rating)
         _audit(session, actor, case, "confirm", before, fixed=True, rating=rating)
+        told = t("fb.notify.confirmed")
     else:
         case.status, case.outcome = "in_progress" if case.org_code else "accepted", None
         case.reopen_count += 1
@@ -473,20 +533,31 @@ def confirm(
         clock.start_stage(session, case, "resolve", now)
         _event(session, case, actor, "reopened", public=True, text=text, now=now, rating=rating)
         _audit(session, actor, case, "reopen", before, fixed=False, rating=rating)
+        told = t("fb.notify.reopened", deadline=format_datetime(case.deadline_at))
+    # The reporter knows what they answered; the reporters of merged duplicates are told.
+    notify_reporters(session, settings, case, told + (f"\n{text}" if text else ""),
+                     skip_own=True)  # fmt: skip
     session.flush()
     return case
 
 
 def close(
     session: Session, actor: Actor, case: Feedback, *, note: str = "",
-    now: datetime | None = None,
+    now: datetime | None = None, settings: Settings | None = None, auto: bool = False,
 ) -> Feedback:  # fmt: skip
-    """Close a resolved case the reporter did not answer (outcome stays ``fixed``)."""
+    """Close a resolved case the reporter did not answer (outcome stays ``fixed``): by staff,
+    or by the jobs (``auto``) ``AUTO_CLOSE_DAYS`` after the result; the reporters are told."""
     now = now or utcnow()
     before = _need(case, "close", "resolved")
+    text = _note(note)
     case.status, case.closed_at, case.deadline_at = "closed", now, None
-    _event(session, case, actor, "closed", public=True, text=_note(note), now=now)
-    _audit(session, actor, case, "close", before, outcome=case.outcome)
+    marks: dict[str, object] = {"auto": True} if auto else {}
+    _event(session, case, actor, "closed", public=True, text=text, now=now, **marks)
+    _audit(session, actor, case, "close", before, outcome=case.outcome, **marks)
+    told = (t("fb.notify.auto_closed", days=AUTO_CLOSE_DAYS) if auto
+            else t("fb.notify.closed"))  # fmt: skip
+    notify_reporters(session, settings or get_settings(), case,
+                     told + (f"\n{text}" if text else ""))  # fmt: skip
     session.flush()
     return case
 
@@ -507,17 +578,18 @@ def merge(
                        into=into.code, state=_Label(f"fb.status.{into.status}"))  # fmt: skip
     # Cases merged earlier into this one follow the main case too (no chain of duplicates).
     earlier = session.execute(select(Feedback).where(Feedback.duplicate_of == case.id)).scalars()
-    moved: list[str] = []
-    for each in earlier.all():
+    followers = list(earlier.all())
+    for each in followers:
         each.duplicate_of = into.id
-        moved.append(each.code)
+    moved = [each.code for each in followers]
     case.status, case.outcome, case.duplicate_of = "closed", "duplicate", into.id
     case.closed_at, case.deadline_at = now, None
     _event(session, case, actor, "merged", public=True, now=now, into=into.code)
     for code in [case.code, *moved]:
         _event(session, into, actor, "duplicate_added", public=False, now=now, duplicate=code)
     _audit(session, actor, case, "merge", before, into=into.code, moved=moved)
-    notify_reporters(session, settings, case, t("fb.notify.merged", into=into.code))
+    # Its reporter, and those of the cases that follow it, learn which case they now follow.
+    _queue(session, settings, case, [case, *followers], t("fb.notify.merged", into=into.code))
     session.flush()
     return case
 
