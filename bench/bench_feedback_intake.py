@@ -229,7 +229,8 @@ def main() -> None:
             token, _ = credentials.create_token(s, Actor("bench"), user)
         port = _free_port()
         env = {**os.environ, "IOCVN_DATABASE_URL": url, "IOCVN_FEEDBACK_PER_HOUR": "0",
-               "IOCVN_LOG_LEVEL": "WARNING", "IOCVN_NOTIFY_INTERVAL_SECONDS": "0"}  # fmt: skip
+               "IOCVN_FEEDBACK_APP_PER_HOUR": "0", "IOCVN_LOG_LEVEL": "WARNING",
+               "IOCVN_NOTIFY_INTERVAL_SECONDS": "0"}  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "iocvn.app:server_app",
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
