@@ -43,8 +43,9 @@ IS_PG = TEST_DB.startswith("postgresql")
 
 # The fixtures through which a test reaches the test database: ``engine`` and everything built
 # on it (``db``, ``session``, ``app``, ``client``, ``live_server``, the domains' data fixtures);
-# ``item.fixturenames`` is the closure, so ``engine`` alone is the test.
-DATABASE_FIXTURES = {"engine"}
+# ``item.fixturenames`` is the closure, so ``engine`` alone is the test; ``empty_url`` makes a
+# database of its own on the same server.
+DATABASE_FIXTURES = {"engine", "empty_url"}
 _NO_DATABASE = pytest.StashKey[int]()
 
 
@@ -222,6 +223,25 @@ def session(db: Engine) -> Iterator[Session]:
     """A session for service tests; the test commits what it wants to keep."""
     with Session(db, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture
+def empty_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of this run's kind with nothing in it: an SQLite file not made yet, or a new
+    PostgreSQL database, dropped afterwards (restores, migrations from scratch)."""
+    if not IS_PG:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"iocvn_empty_{secrets.token_hex(4)}"
+    admin = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ with a clear error and leaves nothing half-written behind."""
 from __future__ import annotations
 
 import hashlib
-import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -119,23 +117,9 @@ def is_pg(url: str) -> bool:
 
 
 @pytest.fixture
-def target_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+def target_url(empty_url: str) -> str:
     """A database to restore into that does not exist yet (SQLite) or is brand new (PG)."""
-    if not is_pg(db_url):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"iocvn_restore_{secrets.token_hex(4)}"
-    admin = create_engine(
-        make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return empty_url
 
 
 @pytest.fixture

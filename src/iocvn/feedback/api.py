@@ -20,10 +20,10 @@ from iocvn.config import Settings, get_settings
 from iocvn.core.errors import Invalid
 from iocvn.core.http import DbSession
 from iocvn.core.timeutil import utcnow
-from iocvn.feedback import cases, clock, duplicates, intake, suggest, workflow
+from iocvn.feedback import cases, clock, duplicates, extensions, intake, suggest, workflow
 from iocvn.feedback.calendar import Pause
 from iocvn.feedback.intake import NewReport, Photo
-from iocvn.feedback.models import Feedback
+from iocvn.feedback.models import ExtensionRequest, Feedback
 from iocvn.feedback.schemas import (
     AcceptIn,
     CaseOut,
@@ -31,6 +31,10 @@ from iocvn.feedback.schemas import (
     DuplicateOut,
     EventOut,
     ExtendIn,
+    ExtensionApproveIn,
+    ExtensionRefuseIn,
+    ExtensionRequestIn,
+    ExtensionRequestOut,
     IntakeIn,
     IntakeOut,
     MergeIn,
@@ -69,9 +73,13 @@ def case_out(
     with_timeline: bool = False,
     pauses: list[Pause] | None = None,
     photos: list[tuple[str, str]] | None = None,
+    requests: dict[str, ExtensionRequest] | None = None,
 ) -> CaseOut:
-    """The staff view of a case (``pauses`` and ``photos`` when a list loaded them at once)."""
+    """The staff view of a case (``pauses``, ``photos`` and the waiting extension ``requests``
+    by case id when a list loaded them at once)."""
     now = utcnow()
+    waiting = (extensions.pending(db, case) if requests is None
+               else requests.get(case.id))  # fmt: skip
     sla = SlaOut(stage=case.stage, deadline=case.deadline_at, escalation=case.escalation)
     if case.deadline_at is not None:
         state = clock.state(db, case, now, known_pauses=pauses)
@@ -104,6 +112,7 @@ def case_out(
         ],
         timeline=[EventOut.model_validate(e) for e in cases.timeline(db, case, public_only=False)]
         if with_timeline else None,
+        extension_request=ExtensionRequestOut.model_validate(waiting) if waiting else None,
     )  # fmt: skip
 
 
@@ -135,8 +144,9 @@ def list_feedback(
     rows, total = cases.list_cases(db, filters, principal.scope, limit=limit, offset=offset)
     ids = [c.id for c in rows]
     paused, shots = clock.pauses_by_case(db, ids), cases.photo_ids_by_case(db, ids)
-    items = [case_out(db, c, pauses=paused.get(c.id, []), photos=shots.get(c.id, []))
-             for c in rows]  # fmt: skip
+    waiting = extensions.pending_by_case(db, ids)
+    items = [case_out(db, c, pauses=paused.get(c.id, []), photos=shots.get(c.id, []),
+                      requests=waiting) for c in rows]  # fmt: skip
     return CasePage(total=total, items=items)
 
 
@@ -251,6 +261,49 @@ def extend(key: str, body: ExtendIn, principal: Triager, db: DbSession) -> CaseO
     case = cases.get_case(db, key, principal.scope)
     workflow.extend(db, principal.actor(), case, working_days=body.working_days,
                     reason=body.reason)  # fmt: skip
+    return case_out(db, case)
+
+
+@router.post(
+    "/feedback/{key}/extension-request", response_model=CaseOut, response_model_exclude_none=True
+)
+def request_extension(
+    key: str, body: ExtensionRequestIn, principal: Handler, db: DbSession
+) -> CaseOut:
+    """The handling unit asks the IOC for more time, before the deadline (one request waits at
+    a time: 409 ``extension_request_pending``; the IOC extends directly: 403)."""
+    case = cases.get_case(db, key, principal.scope)
+    extensions.request(db, principal.actor(), principal.scope, case,
+                       working_days=body.working_days, reason=body.reason)  # fmt: skip
+    return case_out(db, case)
+
+
+@router.post(
+    "/feedback/{key}/extension-request/approve", response_model=CaseOut,
+    response_model_exclude_none=True,
+)  # fmt: skip
+def approve_extension(
+    key: str, principal: Triager, db: DbSession, body: ExtensionApproveIn | None = None
+) -> CaseOut:
+    """The IOC approves the waiting request (the days asked, or fewer): the deadline moves as
+    with ``extend`` (409 once it has passed); the unit is told."""
+    case = cases.get_case(db, key, principal.scope)
+    body = body or ExtensionApproveIn()
+    extensions.approve(db, principal.actor(), principal.scope, case,
+                       working_days=body.working_days, note=body.note)  # fmt: skip
+    return case_out(db, case)
+
+
+@router.post(
+    "/feedback/{key}/extension-request/refuse", response_model=CaseOut,
+    response_model_exclude_none=True,
+)  # fmt: skip
+def refuse_extension(
+    key: str, body: ExtensionRefuseIn, principal: Triager, db: DbSession
+) -> CaseOut:
+    """The IOC refuses the waiting request with its reason; the unit is told."""
+    case = cases.get_case(db, key, principal.scope)
+    extensions.refuse(db, principal.actor(), principal.scope, case, reason=body.reason)
     return case_out(db, case)
 
 

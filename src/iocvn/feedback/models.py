@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -192,6 +193,41 @@ class ClockPause(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     approved_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+EXTENSION_REQUEST_STATUSES = ("pending", "approved", "refused", "lapsed")
+
+
+class ExtensionRequest(Base):
+    """A handling unit's request for more time (đề nghị gia hạn), decided by the IOC.
+
+    At most one ``pending`` request per case (a partial unique index); ``lapsed`` when the case
+    left the unit's hands (resolved, rejected, transferred, merged) before a decision."""
+
+    __tablename__ = "feedback_extension_requests"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    working_days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    org_code: Mapped[str] = mapped_column(String(32))  # the requesting unit
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    approved_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index(
+            "uq_feedback_extension_requests_pending",
+            "feedback_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
 
 class CalendarDay(Base):

@@ -25,7 +25,7 @@ from iocvn.core.http import DbSession
 from iocvn.core.i18n import register, t
 from iocvn.core.templating import render
 from iocvn.core.timeutil import utcnow
-from iocvn.feedback import cases, catalogue, clock, duplicates, suggest, workflow
+from iocvn.feedback import cases, catalogue, clock, duplicates, extensions, suggest, workflow
 from iocvn.feedback.intake import MAX_TEXT, Photo
 from iocvn.feedback.models import OPEN_STATUSES, Feedback, FeedbackCategory
 from iocvn.org.geo import home_province
@@ -34,7 +34,7 @@ from iocvn.org.models import OrgUnit
 router = APIRouter()
 Reader = Annotated[Principal, Depends(require("feedback.read"))]
 PAGE = 50
-VIEWS = ("new", "unclassified", "duplicates", "overdue", "due_soon", "open", "all")
+VIEWS = ("new", "unclassified", "duplicates", "extensions", "overdue", "due_soon", "open", "all")
 DUPLICATE_SCAN = 200  # the newest new cases looked at for the duplicates view
 DUE_SOON_SCAN = 1000  # the open cases with the nearest deadlines looked at for "due soon"
 MAX_UPLOAD = 8 * 1024 * 1024 + 1
@@ -47,6 +47,7 @@ register(
         "fb.view.unclassified": ("Chưa xác nhận lĩnh vực", "Unclassified"),
         "fb.view.duplicates": ("Có thể trùng", "Possible duplicates"),
         "fb.maybe_duplicate": ("Có thể trùng với", "May duplicate"),
+        "fb.view.extensions": ("Xin gia hạn", "Extension requests"),
         "fb.view.overdue": ("Quá hạn", "Overdue"),
         "fb.view.due_soon": ("Sắp đến hạn", "Due soon"),
         "fb.view.open": ("Đang xử lý", "Open"),
@@ -143,6 +144,35 @@ register(
         "fb.event.comment": ("Ghi chú", "Note"),
         "fb.event.revealed": ("Xem thông tin người phản ánh", "Reporter's details viewed"),
         "fb.event.escalated": ("Nâng cấp theo dõi", "Escalated"),
+        "fb.event.extension_requested": ("Đơn vị đề nghị gia hạn", "Extension requested"),
+        "fb.event.extension_approved": ("IOC duyệt gia hạn", "Extension request approved"),
+        "fb.event.extension_refused": ("IOC không duyệt gia hạn", "Extension request refused"),
+        "fb.event.extension_lapsed": (
+            "Đề nghị gia hạn không còn hiệu lực",
+            "Extension request lapsed",
+        ),
+        "fb.ext.request": ("Đề nghị gia hạn", "Request an extension"),
+        "fb.ext.pending": ("Đề nghị gia hạn chờ IOC duyệt", "Extension request awaiting the IOC"),
+        "fb.ext.asked": ("{n} ngày làm việc", "{n} working day(s)"),
+        "fb.ext.by": ("{user} ({unit}) · {at}", "{user} ({unit}) · {at}"),
+        "fb.ext.approve": ("Duyệt gia hạn", "Approve"),
+        "fb.ext.refuse": ("Không duyệt", "Refuse"),
+        "fb.ext.approve_days": ("Số ngày duyệt (tối đa {n})", "Days approved (at most {n})"),
+        "fb.ext.public_note": (
+            "Lý do công khai cho người dân (để trống: lý do của đơn vị)",
+            "Reason shown to the citizen (blank: the unit's reason)",
+        ),
+        "fb.ext.request_note": (
+            "Gửi Trung tâm IOC trước khi hết hạn. Nếu được duyệt, lý do được hiển thị cho "
+            "người phản ánh (trừ khi IOC ghi lý do khác).",
+            "Sent to the IOC before the deadline. If approved, the reason is shown to the "
+            "reporter (unless the IOC writes another).",
+        ),
+        "fb.ext.waiting_unit": (
+            "Đơn vị đã gửi đề nghị gia hạn; đang chờ Trung tâm IOC quyết định.",
+            "Your unit's request is waiting for the IOC's decision.",
+        ),
+        "fb.ext.column": ("Xin gia hạn", "Extension asked"),
         "fb.internal": ("nội bộ", "internal"),
         "fb.map": ("Bản đồ phản ánh", "Map of cases"),
         "fb.map.note": (
@@ -206,7 +236,9 @@ def inbox(
     twins: dict[str, duplicates.Candidate] = {}
     if chosen == "unclassified":
         stmt = stmt.where(Feedback.category_confirmed.is_(False))
-    if chosen in ("overdue", "due_soon"):
+    if chosen == "extensions":
+        stmt = stmt.where(Feedback.id.in_(extensions.pending_case_ids()))
+    if chosen in ("overdue", "due_soon", "extensions"):
         stmt = stmt.order_by(None).order_by(Feedback.deadline_at, Feedback.id)
     if chosen == "due_soon":
         rows = due_soon(db, stmt.where(Feedback.deadline_at >= now), now)
@@ -225,6 +257,8 @@ def inbox(
         "units": _names(db, {r.org_code for r in rows} | {r.area_code for r in rows}),
         "categories": _category_names(db, request), "now": now, "category": category or "",
         "sla": _sla_status(db, rows, now), "twins": twins,
+        "asked": extensions.pending_by_case(db, [r.id for r in rows])
+        if chosen == "extensions" else {},
     })  # fmt: skip
 
 
@@ -270,6 +304,9 @@ def _case_page(
         .where(OrgUnit.valid_to.is_(None), OrgUnit.level.in_(("commune", "agency", "province")))
         .order_by(OrgUnit.level, OrgUnit.name)
     ).all()
+    asked = extensions.pending(db, case)
+    if asked is not None:
+        codes.add(asked.org_code)
     home = home_province(db)  # the accept form offers the province's current communes
     communes = [u for u in units if u.level == "commune" and u.province_code == home]
     return render(request, "feedback/case.html", {
@@ -284,6 +321,8 @@ def _case_page(
         "can": {p: principal.can(f"feedback.{p}") for p in ("triage", "handle", "reveal")},
         "own": principal.scope.is_province or case.org_code == principal.scope.org_code,
         "open": case.status in OPEN_STATUSES, "max_text": MAX_TEXT,
+        "asked": asked, "ioc": principal.scope.is_province and principal.can("feedback.triage"),
+        "requestable": case.status in extensions.REQUESTABLE and not principal.scope.is_province,
     }, status)  # fmt: skip
 
 
@@ -361,9 +400,10 @@ async def act(
     settings, actor, scope = get_settings(), principal.actor(), principal.scope
     revealed = None
     try:
-        if action in ("accept", "reject", "extend", "merge", "close"):
+        if action in ("accept", "reject", "extend", "merge", "close", "extension-approve",
+                      "extension-refuse"):  # fmt: skip
             _need(principal, "feedback.triage")
-        elif action in ("transfer", "start", "resolve", "comment"):
+        elif action in ("transfer", "start", "resolve", "comment", "extension-request"):
             _need(principal, "feedback.handle")
         elif action == "reveal":
             _need(principal, "feedback.reveal")
@@ -389,6 +429,14 @@ async def act(
             days = _text(form, "working_days", 3)
             workflow.extend(db, actor, case, working_days=int(days) if days.isdigit() else 0,
                             reason=_text(form, "reason"))  # fmt: skip
+        elif action == "extension-request":
+            extensions.request(db, actor, scope, case, working_days=_days(form) or 0,
+                               reason=_text(form, "reason"))  # fmt: skip
+        elif action == "extension-approve":
+            extensions.approve(db, actor, scope, case, working_days=_days(form),
+                               note=_text(form, "note"))  # fmt: skip
+        elif action == "extension-refuse":
+            extensions.refuse(db, actor, scope, case, reason=_text(form, "reason"))
         elif action == "resolve":
             files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
             shots = [Photo(await f.read(MAX_UPLOAD), f.filename or "") for f in files]
@@ -416,6 +464,12 @@ async def act(
     if revealed is not None:
         return _case_page(request, principal, db, case, revealed=revealed)
     return RedirectResponse(f"/feedback/{case.code}?done=1", status_code=303)
+
+
+def _days(form: Any) -> int | None:
+    """The form's ``working_days``: blank is ``None``, anything but digits 0 (refused)."""
+    days = _text(form, "working_days", 3).strip()
+    return None if not days else int(days) if days.isdigit() else 0
 
 
 def _need(principal: Principal, permission: str) -> None:

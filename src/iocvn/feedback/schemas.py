@@ -50,6 +50,20 @@ class SlaOut(BaseModel):
     paused: bool = False
 
 
+class ExtensionRequestOut(BaseModel):
+    """A unit's extension request waiting for the IOC's decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: str
+    working_days: int
+    reason: str
+    org_unit: str = Field(validation_alias="org_code", description="the requesting unit")
+    requested_by: str
+    requested_at: datetime
+
+
 class CaseOut(BaseModel):
     """A case as the IOC and the handling unit see it (no personal data in clear)."""
 
@@ -86,6 +100,9 @@ class CaseOut(BaseModel):
     sla: SlaOut
     photos: list[str] = Field(default_factory=list, description="URLs of the case's photos")
     timeline: list[EventOut] | None = None
+    extension_request: ExtensionRequestOut | None = Field(
+        default=None, description="the unit's extension request waiting for the IOC, if any"
+    )
 
 
 class CasePage(BaseModel):
@@ -171,6 +188,32 @@ class ExtendIn(BaseModel):
 
     working_days: int = Field(ge=1, le=30)
     reason: str = Field(max_length=4000)
+
+
+class ExtensionRequestIn(BaseModel):
+    """A handling unit asks the IOC for more time, before the deadline."""
+
+    working_days: int = Field(ge=1, le=30)
+    reason: str = Field(max_length=4000, description="at least 10 characters once cleaned")
+
+
+class ExtensionApproveIn(BaseModel):
+    """The IOC approves the waiting request: the days asked, or fewer."""
+
+    working_days: int | None = Field(
+        default=None, ge=1, le=30, description="at most the days asked; by default those"
+    )
+    note: str = Field(
+        default="", max_length=4000,
+        description="shown on the public timeline with the extension; by default the unit's "
+        "reason",
+    )  # fmt: skip
+
+
+class ExtensionRefuseIn(BaseModel):
+    """The IOC refuses the waiting request, saying why (told to the unit, not the public)."""
+
+    reason: str = Field(max_length=4000, description="at least 10 characters once cleaned")
 
 
 class NoteIn(BaseModel):

@@ -36,6 +36,7 @@ from iocvn.feedback.intake import Photo, clean_text
 from iocvn.feedback.models import (
     OPEN_STATUSES,
     PRIORITIES,
+    ExtensionRequest,
     Feedback,
     FeedbackCategory,
     FeedbackEvent,
@@ -218,6 +219,22 @@ def _note(text: str | None, error: str | None = None, field: str = "reason") -> 
     return cleaned
 
 
+def _lapse_request(session: Session, case: Feedback, actor: Actor, step: str,
+                   now: datetime) -> None:  # fmt: skip
+    """A unit's pending extension request ends undecided (``lapsed``) when the case leaves
+    that unit's hands: resolved, rejected, transferred or merged (``feedback.extensions``)."""
+    pending = session.execute(
+        select(ExtensionRequest).where(ExtensionRequest.feedback_id == case.id,
+                                       ExtensionRequest.status == "pending")
+    ).scalar_one_or_none()  # fmt: skip
+    if pending is None:
+        return
+    pending.status, pending.decided_by, pending.decided_at = "lapsed", actor.name, now
+    pending.decision_note = step
+    _event(session, case, actor, "extension_lapsed", public=False, now=now, request=pending.id,
+           step=step, working_days=pending.working_days)  # fmt: skip
+
+
 def notify_reporters(
     session: Session, settings: Settings, case: Feedback, text: str, base_url: str | None = None,
     *, skip_own: bool = False,
@@ -340,6 +357,7 @@ def reject(
     body = clean_text(remit_body, 300)
     if not_our_remit and not body:
         raise Invalid("remit_body_required", details={"field": "remit_body"})
+    _lapse_request(session, case, actor, "reject", now)
     case.status, case.closed_at = "rejected", now
     case.outcome = "not_our_remit" if not_our_remit else "rejected"
     case.outcome_reason, case.remit_body = text, body
@@ -381,6 +399,7 @@ def transfer(
         if not body:
             raise Invalid("remit_body_required", message_key="error.transfer_target_required",
                           details={"field": "outside_body"})  # fmt: skip
+        _lapse_request(session, case, actor, "transfer", now)
         _event(session, case, actor, "transferred", public=True, text=text, now=now,
                from_org=previous, outside_body=body)  # fmt: skip
         case.status, case.outcome, case.remit_body = "closed", "transferred", body
@@ -389,6 +408,7 @@ def transfer(
         _unit(session, org_code)
         if org_code == case.org_code:
             raise Invalid("same_unit", details={"field": "org_code", "code": org_code})
+        _lapse_request(session, case, actor, "transfer", now)
         _event(session, case, actor, "transferred", public=True, text=text, now=now,
                from_org=previous, to_org=org_code)  # fmt: skip
         case.org_code = org_code
@@ -483,6 +503,7 @@ def resolve(
             FeedbackPhoto(feedback_id=case.id, stage="resolution", content_type=shot.content_type,
                           data=shot.data, width=shot.width, height=shot.height, sha256=shot.sha256)
         )  # fmt: skip
+    _lapse_request(session, case, actor, "resolve", now)
     case.status, case.outcome, case.public_answer = "resolved", "fixed", text
     case.resolved_at = now
     case.resolved_on_time = case.deadline_at is None or now <= case.deadline_at
@@ -582,6 +603,7 @@ def merge(
     for each in followers:
         each.duplicate_of = into.id
     moved = [each.code for each in followers]
+    _lapse_request(session, case, actor, "merge", now)
     case.status, case.outcome, case.duplicate_of = "closed", "duplicate", into.id
     case.closed_at, case.deadline_at = now, None
     _event(session, case, actor, "merged", public=True, now=now, into=into.code)
