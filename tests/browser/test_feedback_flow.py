@@ -110,3 +110,47 @@ def test_the_staff_map_shows_clustered_cases_and_density(
     page.goto(f"{live_server}/feedback/ban-do")
     expect(page.locator("#fb-staff-map")).to_have_attribute("data-features", "2")
     expect(page.locator("#fb-staff-map .leaflet-control-layers")).to_be_visible()
+
+
+def test_the_inbox_and_statistics_fit_a_phone(
+    page: Page, live_server: str, session: Session
+) -> None:
+    """At 375 px: no sideways scrolling of the page, a case code on one line, the deadline
+    column on screen; the statistics range is typed as dd/mm/yyyy and a bad one is explained."""
+    from tests.factories.feedback import report
+
+    province(session)
+    code = report(session).case.code
+    add_user(session, "dieuhanh", "operator", "20")
+    session.commit()
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server, "dieuhanh")
+    page.goto(f"{live_server}/feedback")
+    link = page.locator(f"#inbox td.mono a:has-text('{code}')")
+    expect(link).to_be_visible()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px"
+    box = link.bounding_box()
+    line = page.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)", link.element_handle())
+    assert box is not None and box["height"] < 1.5 * line, (box, line)
+    deadline = page.locator("#inbox thead th", has_text="Hạn").bounding_box()
+    assert deadline is not None and deadline["x"] + deadline["width"] <= 375, deadline
+
+    page.goto(f"{live_server}/feedback/stats")
+    page.fill("#from", "01/12/2026")
+    page.fill("#to", "01/01/2027")
+    page.click("#stats-form button[type=submit]")
+    expect(page.locator("#stats")).to_be_visible()
+    expect(page.locator("#from")).to_have_value("01/12/2026")
+    assert "2026-12-01" in (page.locator("#csv").get_attribute("href") or "")
+    page.fill("#to", "01/11/2026")  # before the start
+    page.click("#stats-form button[type=submit]")
+    expect(page.locator("#range-error")).to_contain_text("ngày bắt đầu phải trước ngày kết thúc")
+    expect(page.locator("#to")).to_have_value("01/11/2026")
+    expect(page.locator("#to")).to_have_attribute("aria-invalid", "true")
+    assert (
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        <= 0
+    )

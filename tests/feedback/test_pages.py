@@ -170,3 +170,31 @@ def test_the_case_page_in_english_names_categories_in_english(
     page = client.get(f"/feedback/{case.code}").text
     inbox = client.get("/feedback").text
     assert "Pothole" in page and "Pothole" in inbox
+
+
+def test_the_case_page_writes_the_position_with_hemispheres(
+    client: TestClient, session: Session, case: Feedback
+) -> None:
+    """The decimal comma cannot be read as the pair's separator: "21,81153° B; 106,77502° Đ"."""
+    login(client, session, "dieuhanh", "operator", "20")
+    page = client.get(f"/feedback/{case.code}").text
+    assert '<span class="muted" id="case-position">21,81153° B; 106,77502° Đ</span>' in page
+    assert "(21,81153, 106,77502)" not in page
+    client.cookies.set("iocvn_lang", "en")
+    english = client.get(f"/feedback/{case.code}").text
+    assert '<span class="muted" id="case-position">21,81153° N; 106,77502° E</span>' in english
+
+
+def test_the_inbox_puts_code_status_and_deadline_first(
+    client: TestClient, session: Session, case: Feedback
+) -> None:
+    """On a phone those fit; description and commune are the columns it may hide."""
+    login(client, session, "dieuhanh", "operator", "20")
+    page = client.get("/feedback").text
+    head = re.search(r"<thead><tr>(.*?)</tr></thead>", page, re.S)
+    assert head is not None
+    columns = re.findall(r"<th( class=\"wide-only\")?>([^<]+)</th>", head.group(1))
+    assert [name for _, name in columns][:3] == ["Mã", "Trạng thái", "Hạn"]
+    assert [name for wide, name in columns if wide] == ["Nội dung", "Xã, phường"]
+    row = page[page.index(f'<tr data-code="{case.code}">') :]
+    assert row.split("</tr>")[0].count('class="wide-only"') == 2

@@ -3,12 +3,15 @@ form, one row per unit, category or commune with the total, the definition of ev
 under the table, and the same figures as a CSV file (``/api/v1/feedback/stats?format=csv``).
 
 Mounted before any ``/feedback/{code}`` page. The numbers come from :mod:`.stats`; this
-module only reads the form and renders.
+module only reads the form and renders. The range is typed as dd/mm/yyyy (the product's date
+format, whatever the browser's locale); ISO days from links and bookmarks are accepted too. A
+range that cannot be shown gives the form again, as typed, with the reason beside it (422).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from iocvn.auth.deps import Principal, require
 from iocvn.core.errors import Invalid
 from iocvn.core.http import DbSession
-from iocvn.core.i18n import register
+from iocvn.core.i18n import register, t
 from iocvn.core.templating import render
 from iocvn.core.timeutil import format_date, parse_day
 from iocvn.feedback import stats
@@ -38,6 +41,17 @@ register(
         "fbstats.group.category": ("Lĩnh vực", "Category"),
         "fbstats.group.commune": ("Xã, phường", "Commune"),
         "fbstats.show": ("Xem", "Show"),
+        "fbstats.date_hint": ("Ngày theo dạng dd/mm/yyyy", "A date as dd/mm/yyyy"),
+        "fbstats.bad_from": (
+            "Ngày bắt đầu “{day}” không hợp lệ: nhập một ngày có thật theo dạng dd/mm/yyyy, "
+            "ví dụ 01/12/2026.",
+            "The start date “{day}” is not valid: type a real date as dd/mm/yyyy, e.g. 01/12/2026.",
+        ),
+        "fbstats.bad_to": (
+            "Ngày kết thúc “{day}” không hợp lệ: nhập một ngày có thật theo dạng dd/mm/yyyy, "
+            "ví dụ 01/12/2026.",
+            "The end date “{day}” is not valid: type a real date as dd/mm/yyyy, e.g. 01/12/2026.",
+        ),
         "fbstats.csv": ("Tải về CSV (Excel)", "Download CSV (Excel)"),
         "fbstats.range": (
             "Phản ánh tiếp nhận từ 00:00 ngày {start} đến trước 00:00 ngày {end} (giờ Việt "
@@ -110,14 +124,43 @@ DEFINITIONS = (
 )
 
 
-def _day(text: str | None) -> date | None:
-    if not text or not text.strip():
-        return None
-    try:
-        return parse_day(text)
-    except ValueError:
-        raise Invalid("invalid_stats_range", details={"day": text[:20]},
-                      days=stats.MAX_DAYS) from None  # fmt: skip
+@dataclass(frozen=True)
+class RangeForm:
+    """The range fields as they are shown again, and what is wrong with them ('' if nothing)."""
+
+    start_text: str
+    end_text: str
+    error: str = ""
+    invalid: tuple[str, ...] = ()  # the fields to mark: "from", "to"
+
+
+def read_range(
+    from_: str | None, to: str | None, lang: str
+) -> tuple[tuple[date, date] | None, RangeForm]:
+    """The local days [start, end) typed (dd/mm/yyyy or ISO; a missing one takes the default),
+    or None with the form as typed and the reason in ``lang``."""
+    typed = {"from": (from_ or "").strip(), "to": (to or "").strip()}
+    days: dict[str, date] = {}
+    errors: list[str] = []
+    for name, text in typed.items():
+        if not text:
+            continue
+        try:
+            days[name] = parse_day(text)
+        except ValueError:
+            errors.append(t(f"fbstats.bad_{name}", lang, day=text[:20]))
+    start, end = default_range(days.get("from"), days.get("to"))
+    shown = {"from": typed["from"] or format_date(start), "to": typed["to"] or format_date(end)}
+    invalid = tuple(name for name in typed if typed[name] and name not in days)
+    if not errors:
+        try:
+            stats.window(start, end)  # the one rule on ranges: start before end, not too long
+        except Invalid as refused:
+            errors.append(t(refused.message_key, lang, **refused.params))
+            invalid = ("from", "to")
+    if errors:
+        return None, RangeForm(shown["from"], shown["to"], " ".join(errors), invalid)
+    return (start, end), RangeForm(format_date(start), format_date(end))
 
 
 @router.get("/feedback/stats", response_class=HTMLResponse)
@@ -126,29 +169,34 @@ def stats_page(
     principal: StatsReader,
     db: DbSession,
     group: Annotated[str, Query(max_length=20)] = "unit",
-    from_: Annotated[str | None, Query(alias="from", max_length=20)] = None,
-    to: Annotated[str | None, Query(max_length=20)] = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=100)] = None,
+    to: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """The statistics table for a range and a grouping, with the definitions under it."""
     chosen = group if group in stats.GROUPS else "unit"
-    start, end = default_range(_day(from_), _day(to))
     lang = str(getattr(request.state, "lang", "vi"))
+    span, form = read_range(from_, to, lang)
+    context = {
+        "form": form,
+        "group": chosen,
+        "groups": stats.GROUPS,
+        "definitions": DEFINITIONS,
+        "result": None,
+    }
+    if span is None:
+        return render(request, "feedback/stats.html", context, status=422)
+    start, end = span
     result = stats.statistics(db, chosen, start, end, principal.scope, lang=lang)
     query = {"group": chosen, "from": start.isoformat(), "to": end.isoformat()}
     return render(
         request,
         "feedback/stats.html",
-        {
+        context
+        | {
             "result": result,
-            "group": chosen,
-            "groups": stats.GROUPS,
-            "start": start,
-            "end": end,
             "start_shown": format_date(start),
             "end_shown": format_date(end),
-            "last_day": end - timedelta(days=1),
             "csv_url": "/api/v1/feedback/stats?" + urlencode(query | {"format": "csv"}),
-            "definitions": DEFINITIONS,
             "scoped": not principal.scope.is_province,
         },
     )
