@@ -42,6 +42,8 @@ PUBLIC = {
     ("GET", "/open311/v2/requests.{fmt}"),
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"),
     ("GET", "/open311/v2/media/{photo_id}"),
+    # Everything else under Open311: the spec's 404/405 error list, and CORS preflights
+    *((m, "/open311/v2/{rest:path}") for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")),
     # The citizens' feedback pages (issue #4): no login; forms carry their own CSRF token and
     # the private view needs the case's secret (tests/feedback/test_public_pages.py)
     ("GET", "/phan-anh/gui"),

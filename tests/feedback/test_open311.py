@@ -530,3 +530,179 @@ def test_the_routes_are_in_the_openapi_document(client: TestClient) -> None:
     assert "post" in paths["/open311/v2/requests.{fmt}"]
     form = paths["/open311/v2/requests.{fmt}"]["post"]["requestBody"]["content"]
     assert "api_key" in form["application/x-www-form-urlencoded"]["schema"]["properties"]
+
+
+# --- errors outside the calls, HEAD, CORS, jurisdiction -------------------------------------
+
+ORIGIN = {"Origin": "https://congdan.langson.example"}
+
+
+def spec_error(response: httpx.Response, status: int) -> str:
+    """The spec's error list of an answer, in the format its path asks for (XML for .xml)."""
+    fmt = "xml" if response.url.path.lower().endswith(".xml") else "json"
+    assert response.headers["content-type"] == CONTENT[fmt], response.text
+    if fmt == "xml":
+        assert response.content.startswith(DECLARATION)
+        body = ET.fromstring(response.content)  # noqa: S314 - our own server's output
+    else:
+        body = response.json()
+    return error_of(fmt, response, body, status)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["services", "requests", "discovery", "", "khong-co.json", "khong-co.xml", "services/",
+     "requests/PA-26-ZZZZZZZ", "services.json/thua"],
+)  # fmt: skip
+def test_a_path_no_call_has_is_a_404_error_list(client: TestClient, path: str) -> None:
+    response = client.get(f"/open311/v2/{path}")
+    text = spec_error(response, 404)
+    assert f"/open311/v2/{path}" in text and ".xml" in text
+    english = client.get(f"/open311/v2/{path}", headers={"Accept-Language": "en"})
+    assert spec_error(english, 404).startswith("There is no Open311 call")
+
+
+@pytest.mark.parametrize("fmt", ["XML", "JSON", "Xml", "Json"])
+def test_an_upper_case_extension_is_the_same_format(
+    client: TestClient, lang_son: Session, fmt: str
+) -> None:
+    code = report(lang_son).case.code
+    lang_son.commit()
+    for path in ("discovery", "services", "services/giao_thong.o_ga", "requests",
+                 f"requests/{code}", f"tokens/{code}"):  # fmt: skip
+        upper = client.get(f"/open311/v2/{path}.{fmt}")
+        lower = client.get(f"/open311/v2/{path}.{fmt.lower()}")
+        assert upper.status_code == 200, (path, upper.text)
+        assert upper.headers["content-type"] == CONTENT[fmt.lower()]
+        assert upper.content == lower.content
+    missing = client.get(f"/open311/v2/services/khong_co.{fmt}")
+    assert "khong_co" in spec_error(missing, 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "requests.json", "GET, HEAD, POST, OPTIONS"),
+        ("PUT", "requests.xml", "GET, HEAD, POST, OPTIONS"),
+        ("PATCH", "requests/PA-26-7KQ4M2X.json", "GET, HEAD, OPTIONS"),
+        ("POST", "services.xml", "GET, HEAD, OPTIONS"),
+        ("DELETE", "media/01JCZZZZZZZZZZZZZZZZZZZZZZ", "GET, HEAD, OPTIONS"),
+        ("PUT", "discovery.XML", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_a_wrong_method_is_a_405_error_list_with_allow(
+    client: TestClient, lang_son: Session, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, f"/open311/v2/{path}")
+    assert method in spec_error(response, 405)
+    assert response.headers["allow"] == allow
+    assert "access-control-allow-origin" not in response.headers
+    english = client.request(method, f"/open311/v2/{path}", headers={"Accept-Language": "en"})
+    assert f"does not take {method}; use {allow}" in spec_error(english, 405)
+
+
+def test_head_answers_like_get_without_a_body(
+    client: TestClient, lang_son: Session, api_key: str
+) -> None:
+    files = [("media", ("anh.jpg", jpeg_with_gps(*DONG_KINH), "image/jpeg"))]
+    posted = client.post("/open311/v2/requests.json", data=new_request(api_key), files=files)
+    [made] = posted.json()
+    [shown] = client.get(f"/open311/v2/requests/{made['service_request_id']}.json").json()
+    for url in ("/open311/v2/discovery.xml", "/open311/v2/services.json",
+                f"/open311/v2/requests/{made['service_request_id']}.XML", shown["media_url"],
+                "/open311/v2/services/khong_co.xml", "/open311/v2/khong-co"):  # fmt: skip
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == get.status_code, url
+        assert head.content == b"", url
+        for name in ("content-type", "content-length", "access-control-allow-origin"):
+            assert head.headers[name] == get.headers[name], (url, name)
+
+
+def test_any_web_page_may_read_but_not_post(
+    client: TestClient, lang_son: Session, api_key: str
+) -> None:
+    files = [("media", ("anh.jpg", jpeg_with_gps(*DONG_KINH), "image/jpeg"))]
+    posted = client.post("/open311/v2/requests.json", data=new_request(api_key), files=files,
+                         headers=ORIGIN)  # fmt: skip
+    assert posted.status_code == 200
+    assert "access-control-allow-origin" not in posted.headers
+    code = posted.json()[0]["service_request_id"]
+    [shown] = client.get(f"/open311/v2/requests/{code}.json").json()
+    for url in ("discovery.json", "services.xml", "services/giao_thong.o_ga.json",
+                "requests.json", f"requests/{code}.xml", f"tokens/{code}.json",
+                shown["media_url"].removeprefix("http://testserver/open311/v2/"),
+                "requests/PA-26-ZZZZZZZ.json", "services.html", "khong-co"):  # fmt: skip
+        response = client.get(f"/open311/v2/{url}", headers=ORIGIN)
+        assert response.headers["access-control-allow-origin"] == "*", url
+        assert "access-control-allow-credentials" not in response.headers
+    refused = client.post("/open311/v2/requests.json", data=new_request("khong-hop-le"),
+                          headers=ORIGIN)  # fmt: skip
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["discovery.json", "services.xml", "services/giao_thong.o_ga.json", "requests.json",
+             "requests/PA-26-7KQ4M2X.xml", "tokens/PA-26-7KQ4M2X.json",
+             "media/01JCZZZZZZZZZZZZZZZZZZZZZZ"],
+)  # fmt: skip
+def test_a_preflight_is_granted_for_reading(client: TestClient, path: str) -> None:
+    response = client.options(f"/open311/v2/{path}", headers=ORIGIN | {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept-language, x-requested-with"})  # fmt: skip
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+    assert response.headers["access-control-allow-headers"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    assert "GET" in response.headers["allow"]
+    unknown = client.options("/open311/v2/khong-co.xml", headers=ORIGIN | {
+        "Access-Control-Request-Method": "GET"})  # fmt: skip
+    assert spec_error(unknown, 404)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_preflight_to_post_a_request_is_refused(client: TestClient, fmt: str) -> None:
+    asked = ORIGIN | {"Access-Control-Request-Method": "POST",
+                      "Access-Control-Request-Headers": "content-type"}  # fmt: skip
+    response = client.options(f"/open311/v2/requests.{fmt}", headers=asked)
+    assert "api_key" in spec_error(response, 403)
+    assert not [h for h in response.headers if h.startswith("access-control-")]
+    english = client.options(f"/open311/v2/requests.{fmt}",
+                             headers=asked | {"Accept-Language": "en"})  # fmt: skip
+    assert "another domain" in spec_error(english, 403)
+    delete = client.options(f"/open311/v2/services.{fmt}", headers=ORIGIN | {
+        "Access-Control-Request-Method": "DELETE"})  # fmt: skip
+    assert "DELETE" in spec_error(delete, 405)
+    assert "access-control-allow-origin" not in delete.headers
+
+
+def test_the_jurisdiction_may_be_the_public_host_name(
+    client: TestClient, lang_son: Session, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "public_url", "https://ioc.langson.gov.vn/")
+    for jurisdiction in ("20", "ioc.langson.gov.vn", "IOC.LangSon.gov.vn", "ioc.langson.gov.vn."):
+        for path in ("services.json", "services/giao_thong.o_ga.xml", "requests.json"):
+            response = client.get(f"/open311/v2/{path}",
+                                  params={"jurisdiction_id": jurisdiction})  # fmt: skip
+            assert response.status_code == 200, (jurisdiction, path, response.text)
+    data = new_request(api_key, jurisdiction_id="ioc.langson.gov.vn")
+    posted = client.post("/open311/v2/requests.json", data=data)
+    assert posted.status_code == 200, posted.text
+    other = client.get("/open311/v2/services.xml", params={"jurisdiction_id": "hanoi.gov.vn"})
+    assert spec_error(other, 404) == (
+        "Không có jurisdiction_id hanoi.gov.vn; dùng 20, ioc.langson.gov.vn."
+    )
+    english = client.get("/open311/v2/services.json", params={"jurisdiction_id": "langson.gov.vn"},
+                         headers={"Accept-Language": "en"})  # fmt: skip
+    assert spec_error(english, 404) == (
+        "There is no jurisdiction_id langson.gov.vn; use 20, ioc.langson.gov.vn."
+    )
+
+
+def test_an_address_in_the_public_url_is_no_jurisdiction(
+    client: TestClient, lang_son: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "public_url", "http://127.0.0.1:8000")
+    response = client.get("/open311/v2/services.json", params={"jurisdiction_id": "127.0.0.1"})
+    assert spec_error(response, 404).endswith("dùng 20.")

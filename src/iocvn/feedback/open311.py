@@ -9,13 +9,21 @@ Services are the active feedback categories; a service request is a case, its
 role), and makes the case through :func:`iocvn.feedback.intake.submit` like every channel,
 so the same checks, rate limit (per token account) and audit apply.
 
-Errors are the spec's list ``[{code, description}]`` with 400, 403, 404 (or 429), in the
-format asked for: routes here never raise into the app's JSON error handler, and roll the
-transaction back before answering an error.
+Errors are the spec's list ``[{code, description}]`` with 400, 403, 404 (or 405, 429), in
+the format asked for: routes here never raise into the app's JSON error handler, and roll the
+transaction back before answering an error. The last route, :func:`elsewhere`, takes what no
+call matches under ``/open311/v2/`` (a path without a format, an unknown path, a method a path
+does not take), so the app's generic ``{"error": …}`` answers never show here.
+
+Reads are public and cross-origin: every GET and HEAD answer carries
+``Access-Control-Allow-Origin: *`` and a CORS preflight for them is granted. ``POST requests``
+is server-to-server (its api_key must not sit in a web page): no CORS header, its preflight is
+refused.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Callable
@@ -25,6 +33,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -38,6 +47,7 @@ from iocvn.core.errors import Forbidden, Invalid, IocError, NotFound
 from iocvn.core.http import DbSession, client_ip, request_id
 from iocvn.core.timeutil import format_datetime, utcnow
 from iocvn.feedback import intake
+from iocvn.feedback import messages_open311 as _messages  # noqa: F401  (registers the texts)
 from iocvn.feedback.cases import get_public
 from iocvn.feedback.intake import NewReport, Photo
 from iocvn.feedback.models import Feedback, FeedbackCategory, FeedbackEvent, FeedbackPhoto
@@ -65,92 +75,11 @@ MAX_MEDIA_URL = 1000
 _PHOTO_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # a ULID
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](?:\[\])?")
 _BY_CODE = {a.code: a for a in ATTRIBUTES}
-
-i18n.register(
-    {
-        "error.open311_format": (
-            "Định dạng {fmt} không được hỗ trợ; dùng .xml hoặc .json.",
-            "Format {fmt} is not supported; use .xml or .json.",
-        ),
-        "error.open311_no_province": (
-            "Hệ thống chưa có dữ liệu tỉnh.",
-            "This installation has no province yet.",
-        ),
-        "error.open311_jurisdiction": (
-            "Không có jurisdiction_id {jurisdiction}; dùng {province}.",
-            "There is no jurisdiction_id {jurisdiction}; use {province}.",
-        ),
-        "error.open311_body": (
-            "Không đọc được nội dung gửi lên (form hoặc JSON).",
-            "The request body could not be read (form or JSON).",
-        ),
-        "error.open311_api_key_missing": (
-            "Cần api_key để gửi phản ánh.",
-            "An api_key is required to submit a request.",
-        ),
-        "error.open311_api_key_invalid": (
-            "api_key không hợp lệ, đã thu hồi hoặc hết hạn.",
-            "The api_key is invalid, revoked or expired.",
-        ),
-        "error.open311_api_key_denied": (
-            "Tài khoản của api_key này không có quyền gửi phản ánh (cần vai trò integration).",
-            "This api_key's account may not submit requests (it needs the integration role).",
-        ),
-        "error.open311_api_key_read_only": (
-            "api_key này chỉ có quyền đọc.",
-            "This api_key is read-only.",
-        ),
-        "error.open311_service_code": ("Cần service_code.", "service_code is required."),
-        "error.open311_coordinates": (
-            "lat và long phải là hai số, gửi cùng nhau.",
-            "lat and long must both be sent, as numbers.",
-        ),
-        "error.open311_address_id": (
-            "address_id {address_id} không phải mã xã, phường của tỉnh.",
-            "address_id {address_id} is not the code of a commune of the province.",
-        ),
-        "error.open311_media_urls": (
-            "Tối đa {max} media_url cho một phản ánh.",
-            "At most {max} media_url per request.",
-        ),
-        "error.open311_attribute_value": (
-            "Thuộc tính {attribute} nhận một trong các giá trị: {allowed}.",
-            "Attribute {attribute} takes one of: {allowed}.",
-        ),
-        "error.open311_anonymous_notify": (
-            "Phản ánh ẩn danh không lưu thông tin liên hệ nên không thể nhận thông báo.",
-            "An anonymous request keeps no contact details, so it cannot be notified.",
-        ),
-        "error.open311_notify_contact": (
-            "notify_by={channel} cần trường {field}.",
-            "notify_by={channel} needs the {field} field.",
-        ),
-        "error.open311_media_url": (
-            "media_url phải là một địa chỉ http(s) hợp lệ.",
-            "media_url must be a valid http(s) URL.",
-        ),
-        "error.open311_photo_not_found": ("Không có ảnh này.", "There is no such photo."),
-        "open311.contact": (
-            "Trung tâm Giám sát, điều hành thông minh (IOC) — {province}",
-            "Intelligent Operations Center (IOC) — {province}",
-        ),
-        "open311.key_service": (
-            "api_key do quản trị hệ thống IOC cấp: một tài khoản vai trò integration và "
-            "mã truy cập tạo bằng `iocvn token create`.",
-            "The IOC's administrator issues api_keys: an account with the integration role "
-            "and a token made with `iocvn token create`.",
-        ),
-        "open311.notice": (
-            "Đã tiếp nhận phản ánh {code}; sẽ được xác nhận trước {deadline}.",
-            "Request {code} received; it will be reviewed by {deadline}.",
-        ),
-        "open311.notice_plain": ("Đã tiếp nhận phản ánh {code}.", "Request {code} received."),
-        "open311.media_note": (
-            "Ứng dụng gửi kèm liên kết (chưa kiểm tra, không tự tải về): {url}",
-            "The app sent a link (not checked, not fetched): {url}",
-        ),
-    }
-)
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+"""The methods :func:`elsewhere` answers (with a 404, a 405 or, for OPTIONS, the preflight)."""
+READ_METHODS = "GET, HEAD, OPTIONS"
+"""What a cross-origin web page may do (``Access-Control-Allow-Methods``)."""
+PREFLIGHT_MAX_AGE = "7200"  # seconds; browsers keep a preflight 2 h at most (Chromium)
 
 
 @dataclass
@@ -228,6 +157,25 @@ def _lang(request: Request) -> str:
     return i18n.negotiate(request.headers.get("accept-language"))
 
 
+def _public(request: Request, response: Response) -> Response:
+    """Let a web page of any origin read a GET or HEAD answer (CORS; no credentials are
+    involved); a POST answer gets nothing, so a browser never hands it to another origin."""
+    if request.method in ("GET", "HEAD"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def jurisdictions(province: str) -> tuple[str, ...]:
+    """The accepted ``jurisdiction_id`` values: the province's code, and the host name of
+    ``IOCVN_PUBLIC_URL`` (the spec suggests a domain name) when it is one (not an address)."""
+    host = (urlsplit(get_settings().public_url).hostname or "").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return (province, host) if "." in host else (province,)
+    return (province,)
+
+
 def _error(fmt: str, error: IocError, lang: str) -> Response:
     """An iocvn error as the spec's error list: 403 api_key, 404 missing, 429 flood, else 400."""
     status = {401: 403, 403: 403, 404: 404, 429: 429}.get(error.status, 400)
@@ -245,8 +193,15 @@ def _respond(
     request: Request, db: Session, fmt: str, jurisdiction: str | None,
     build: Callable[[str], Doc],
 ) -> Response:  # fmt: skip
-    """Check the format and jurisdiction, build the document for the province, render it;
-    an iocvn error is rolled back and answered as the spec's error list."""
+    """Check the format (``.XML`` is ``.xml``) and jurisdiction, build the document for the
+    province, render it; an iocvn error is rolled back and answered as the spec's error list."""
+    return _public(request, _answer(request, db, fmt.lower(), jurisdiction, build))
+
+
+def _answer(
+    request: Request, db: Session, fmt: str, jurisdiction: str | None,
+    build: Callable[[str], Doc],
+) -> Response:  # fmt: skip
     lang = _lang(request)
     if fmt not in CONTENT_TYPES:
         return errors("json", 404, i18n.t("error.open311_format", lang, fmt=fmt[:10]))
@@ -254,9 +209,10 @@ def _respond(
         province = home_province(db)
         if province is None:
             raise IocError("open311_no_province")
-        if jurisdiction and jurisdiction.strip() != province:
-            raise NotFound("open311_jurisdiction", jurisdiction=jurisdiction.strip()[:20],
-                           province=province)  # fmt: skip
+        accepted = jurisdictions(province)
+        if jurisdiction and jurisdiction.strip().lower().rstrip(".") not in accepted:
+            raise NotFound("open311_jurisdiction", jurisdiction=jurisdiction.strip()[:64],
+                           accepted=", ".join(accepted))  # fmt: skip
         doc = build(province)
     except IocError as error:
         db.rollback()
@@ -387,7 +343,7 @@ _FIELDS = ("api_key", "jurisdiction_id", "service_code", "lat", "long", "address
            "description", "media_url")  # fmt: skip
 _DOCUMENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/xml": {}, "application/json": {}},
-          "description": "The document; errors are the spec's list (400, 403, 404, 429)."},
+          "description": "The document; errors are the spec's list (400, 403, 404, 405, 429)."},
 }  # fmt: skip
 _IMAGE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}
@@ -395,6 +351,24 @@ _IMAGE: dict[int | str, dict[str, Any]] = {
 _FORM = {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
     "type": "object", "required": ["api_key", "service_code"],
     "properties": {name: {"type": "string"} for name in _FIELDS}}}}}}  # fmt: skip
+
+
+Endpoint = Callable[..., Response]
+Documented = dict[int | str, dict[str, Any]]
+
+
+def _read(path: str, responses: Documented = _DOCUMENT) -> Callable[[Endpoint], Endpoint]:
+    """Route a public read: GET, and HEAD (the same answer without its body; not in the
+    OpenAPI document, where it would repeat GET's operation id)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(path, endpoint, methods=["GET"], response_class=Response,
+                             responses=responses)  # fmt: skip
+        router.add_api_route(path, endpoint, methods=["HEAD"], response_class=Response,
+                             include_in_schema=False)  # fmt: skip
+        return endpoint
+
+    return register
 
 
 def _base(request: Request) -> str:
@@ -406,7 +380,7 @@ def _cases(request: Request, db: Session, rows: list[Feedback]) -> Doc:
     return Doc("service_requests", request_docs(db, rows, media_base, _lang(request)))
 
 
-@router.get("/discovery.{fmt}", response_class=Response, responses=_DOCUMENT)
+@_read("/discovery.{fmt}")
 def discovery(fmt: str, request: Request, db: DbSession) -> Response:
     """Service discovery: where the GeoReport v2 endpoint is, its formats, how to get a key."""
     lang = _lang(request)
@@ -426,13 +400,13 @@ def discovery(fmt: str, request: Request, db: DbSession) -> Response:
     return _respond(request, db, fmt, None, build)
 
 
-@router.get("/services.{fmt}", response_class=Response, responses=_DOCUMENT)
+@_read("/services.{fmt}")
 def services(fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None) -> Response:
     """GET Service List: the active feedback categories."""
     return _respond(request, db, fmt, jurisdiction_id, lambda _: services_doc(db, _lang(request)))
 
 
-@router.get("/services/{service_code}.{fmt}", response_class=Response, responses=_DOCUMENT)
+@_read("/services/{service_code}.{fmt}")
 def service_definition(
     service_code: str, fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None
 ) -> Response:
@@ -451,7 +425,7 @@ def post_request(
                     lambda province: create_request(db, province, posted, request))  # fmt: skip
 
 
-@router.get("/tokens/{token}.{fmt}", response_class=Response, responses=_DOCUMENT)
+@_read("/tokens/{token}.{fmt}")
 def token(
     token: str, fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None
 ) -> Response:
@@ -464,7 +438,7 @@ def token(
     return _respond(request, db, fmt, jurisdiction_id, build)
 
 
-@router.get("/requests.{fmt}", response_class=Response, responses=_DOCUMENT)
+@_read("/requests.{fmt}")
 def list_requests(
     fmt: str, request: Request, db: DbSession, jurisdiction_id: Text = None,
     service_request_id: Text = None, service_code: Text = None, start_date: Text = None,
@@ -478,7 +452,7 @@ def list_requests(
         request, db, find_requests(db, parse_query(params, utcnow()))))  # fmt: skip
 
 
-@router.get("/requests/{service_request_id}.{fmt}", response_class=Response, responses=_DOCUMENT)
+@_read("/requests/{service_request_id}.{fmt}")
 def get_request(
     service_request_id: str, fmt: str, request: Request, db: DbSession,
     jurisdiction_id: Text = None,
@@ -493,11 +467,51 @@ def get_request(
     )
 
 
-@router.get("/media/{photo_id}", response_class=Response, responses=_IMAGE)
+@_read("/media/{photo_id}", _IMAGE)
 def media(photo_id: str, request: Request, db: DbSession) -> Response:
     """A photo of a case (stored without its metadata), by its id: a request's media_url."""
     photo = db.get(FeedbackPhoto, photo_id) if _PHOTO_ID.fullmatch(photo_id) else None
     if photo is None:
-        return errors("json", 404, i18n.t("error.open311_photo_not_found", _lang(request)))
-    return Response(photo.data, media_type=photo.content_type,
-                    headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
+        missing = i18n.t("error.open311_photo_not_found", _lang(request))
+        return _public(request, errors("json", 404, missing))
+    cache = {"Cache-Control": "public, max-age=86400"}
+    return _public(request, Response(photo.data, media_type=photo.content_type, headers=cache))
+
+
+# --- everything else under /open311/v2/ (keep it the last route) ---------------------------
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the calls above take at ``path`` (below /open311/v2), OPTIONS included;
+    none when no call has that path."""
+    found: set[str] = set()
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or route.endpoint is elsewhere:
+            continue
+        if route.path_regex.match(path):
+            found |= route.methods or set()
+    return [m for m in METHODS if m in found or m == "OPTIONS"] if found else []
+
+
+@router.api_route("/{rest:path}", methods=list(METHODS), include_in_schema=False)
+async def elsewhere(rest: str, request: Request) -> Response:
+    """What no call above answers, in the spec's error list (XML for a path ending in .xml):
+    an unknown path or one without a format (404), a method the path does not take (405 with
+    ``Allow``); OPTIONS says what a path allows and answers CORS preflights."""
+    fmt = "xml" if rest.lower().endswith(".xml") else "json"
+    lang, shown = _lang(request), request.url.path[:100]
+    allowed = allowed_methods("/" + rest)
+    if not allowed:
+        return _public(request, errors(fmt, 404, i18n.t("error.open311_path", lang, path=shown)))
+    allow = ", ".join(allowed)
+    wanted = (request.headers.get("access-control-request-method") or "").strip().upper()
+    if request.method == "OPTIONS" and wanted in ("", "GET", "HEAD") and "GET" in allowed:
+        return Response(status_code=204, headers={
+            "Allow": allow, "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": READ_METHODS, "Access-Control-Allow-Headers": "*",
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE})  # fmt: skip
+    if request.method == "OPTIONS" and wanted in allowed:  # POST requests: never from a page
+        return errors(fmt, 403, i18n.t("error.open311_cross_origin", lang), {"Allow": allow})
+    text = i18n.t("error.open311_method", lang, path=shown, method=(wanted or request.method)[:10],
+                  allowed=allow)  # fmt: skip
+    return errors(fmt, 405, text, {"Allow": allow})
