@@ -125,9 +125,9 @@ def test_a_request_approved_for_fewer_days_moves_the_deadline_and_tells_the_unit
         "feedback.extension_approve",
         "feedback.extension_request",
     ]
-    # Đông Kinh's officers with an address are told; nobody else.
+    # Đông Kinh's officers with an address are told the decision (the IOC was told the request).
     mails = _mails(session)
-    assert set(mails) == {"canbo.dk@langson.gov.vn"}
+    assert set(mails) == {"canbo.dk@langson.gov.vn", "dieuhanh@langson.gov.vn"}
     mail = mails["canbo.dk@langson.gov.vn"]
     assert mail.reference == case.id and mail.channel == "email"
     assert case.code in mail.subject and "chấp thuận" in mail.subject
@@ -382,6 +382,29 @@ def test_a_case_not_in_the_units_hands_is_not_asked_for(session: Session) -> Non
     assert message == (
         "Phản ánh đang ở trạng thái «Đã tiếp nhận»: không thể thực hiện bước «Đề nghị gia hạn»."
     )
+
+
+def test_a_request_is_mailed_to_the_ioc_to_decide_before_the_deadline(
+    session: Session, due_monday: Feedback
+) -> None:
+    case = due_monday
+    extensions.request(
+        session, UNIT, DONG_KINH, case, working_days=3, reason=REASON, now=local(2, 10)
+    )
+    mails = _mails(session)
+    assert set(mails) == {"dieuhanh@langson.gov.vn"}  # the province's operator; no unit
+    mail = mails["dieuhanh@langson.gov.vn"]
+    assert mail.reference == case.id and mail.org_code == "20"
+    assert mail.subject.startswith(f"[IOC] Phản ánh {case.code}: Phường Đông Kinh đề nghị")
+    for fact in (
+        f"Phường Đông Kinh đề nghị gia hạn phản ánh {case.code} thêm 3 ngày làm việc.",
+        "Hạn giải quyết hiện tại: 07/12/2026 17:00",
+        f"Lý do: {REASON}",
+        f"/feedback/{case.code}",
+        "asks for an extension of case",
+    ):
+        assert fact in mail.body
+    _no_braces(mail.subject, mail.body)
 
 
 def test_nobody_with_an_address_still_records_the_decision(

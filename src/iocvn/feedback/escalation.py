@@ -146,7 +146,7 @@ def compose(
     return subject, body
 
 
-def _province_of(session: Session, case: Feedback) -> str | None:
+def province_of(session: Session, case: Feedback) -> str | None:
     """The province-level unit over the case: its handling unit's or area's, else the home one."""
     code = case.org_code or case.area_code
     found = session.get(OrgUnit, code) if code else None
@@ -158,7 +158,7 @@ def _province_of(session: Session, case: Feedback) -> str | None:
 def audiences(session: Session, case: Feedback, before: str, level: str) -> list[tuple[str, User]]:
     """Who is told that ``case`` went from ``before`` to ``level``, with the audience each one
     is told as: one entry per account and per address, the highest audience first."""
-    province = _province_of(session, case)
+    province = province_of(session, case)
     groups: list[tuple[str, list[User]]] = []
     if province is not None and level == "leadership":
         groups.append(("leadership", notify.recipients(session, [province], LEADER_ROLES)))

@@ -30,10 +30,11 @@ from iocvn.core.i18n import register, t
 from iocvn.core.timeutil import format_datetime, utcnow
 from iocvn.feedback import workflow
 from iocvn.feedback.cases import MIN_REASON
-from iocvn.feedback.escalation import UNIT_ROLES
+from iocvn.feedback.escalation import IOC_ROLES, UNIT_ROLES, province_of
 from iocvn.feedback.intake import clean_text
 from iocvn.feedback.models import ExtensionRequest, Feedback
 from iocvn.notify import service as notify
+from iocvn.org.models import OrgUnit
 
 log = logging.getLogger("iocvn.feedback")
 
@@ -101,6 +102,18 @@ register(
             "The IOC refused the extension of {asked} working day(s) asked for case {code}.\n\n"
             "- Why: {note}\n- The deadline stays: {deadline}\n- Open the case: {url}\n\n"
             "Please resolve the case and report the result before the deadline.",
+        ),
+        "fb.extension_notice.subject.pending": (
+            "[IOC] Phản ánh {code}: {unit} đề nghị gia hạn {asked} ngày làm việc",
+            "Case {code}: {unit} asks for an extension of {asked} working day(s)",
+        ),
+        "fb.extension_notice.body.pending": (
+            "{unit} đề nghị gia hạn phản ánh {code} thêm {asked} ngày làm việc.\n\n- Hạn giải "
+            "quyết hiện tại: {deadline}\n- Lý do: {reason}\n- Duyệt hoặc không duyệt trước hạn "
+            "(sau hạn không thể gia hạn): {url}",
+            "{unit} asks for an extension of case {code} by {asked} working day(s).\n\n"
+            "- Current deadline: {deadline}\n- Reason: {reason}\n- Approve or refuse it before "
+            "the deadline (no extension is possible after it): {url}",
         ),
         "fb.extension_notice.no_note": ("không có", "none"),
     }
@@ -195,6 +208,7 @@ def request(
                     now=now, request=row.id, working_days=days, deadline=deadline)  # fmt: skip
     workflow._audit(session, actor, case, "extension_request", case.status, request=row.id,
                     working_days=days, unit=row.org_code)  # fmt: skip
+    tell_ioc(session, case, row)
     session.flush()
     return row
 
@@ -254,15 +268,18 @@ def refuse(
     return found
 
 
-def compose(case: Feedback, found: ExtensionRequest, base_url: str = "") -> tuple[str, str]:
-    """Subject and body (Vietnamese, then English) telling the unit the IOC's decision."""
+def compose(
+    case: Feedback, found: ExtensionRequest, base_url: str = "", unit: str = ""
+) -> tuple[str, str]:
+    """Subject and body (Vietnamese, then English) of a request for the IOC (``unit``: the
+    requesting unit's name), or of the IOC's decision for the unit."""
     url = f"{base_url.rstrip('/')}/feedback/{case.code}"
 
     def text(key: str, lang: str) -> str:
         note = found.decision_note or t("fb.extension_notice.no_note", lang)
         return t(f"{key}.{found.status}", lang, code=case.code, days=found.approved_days,
                  asked=found.working_days, deadline=format_datetime(case.deadline_at),
-                 reason=found.reason, note=note, url=url)  # fmt: skip
+                 reason=found.reason, note=note, url=url, unit=unit)  # fmt: skip
 
     subject = f"{text('fb.extension_notice.subject', 'vi')} / " + text(
         "fb.extension_notice.subject", "en"
@@ -273,6 +290,26 @@ def compose(case: Feedback, found: ExtensionRequest, base_url: str = "") -> tupl
         f"{t('fb.escalation_notice.footer', 'vi')} / {t('fb.escalation_notice.footer', 'en')}\n"
     )
     return subject, body
+
+
+def tell_ioc(session: Session, case: Feedback, found: ExtensionRequest) -> int:
+    """E-mail a new request to the province IOC's operators (as escalation reaches the IOC),
+    so it is decided before the deadline; a warning is logged when nobody has an address."""
+    province = province_of(session, case)
+    people = notify.recipients(session, [province], IOC_ROLES) if province else []
+    if not people:
+        log.warning(
+            "extension request: nobody at the IOC with an e-mail to tell",
+            extra={"case": case.code, "org_code": found.org_code},
+        )
+        return 0
+    unit = session.get(OrgUnit, found.org_code)
+    subject, body = compose(case, found, get_settings().public_url,
+                            unit.name if unit else found.org_code)  # fmt: skip
+    for user in people:
+        notify.enqueue(session, "email", user.email or "", subject, body, PURPOSE, case.id,
+                       org_code=user.org_code)  # fmt: skip
+    return len(people)
 
 
 def tell_unit(session: Session, case: Feedback, found: ExtensionRequest) -> int:
