@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from shapely.geometry import Point, shape
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,7 @@ from iocvn.core.errors import Invalid
 from iocvn.feedback import cases, intake, routing
 from iocvn.feedback.intake import NewReport, Photo, RateLimited, submit
 from iocvn.feedback.models import Feedback, FeedbackEvent, FeedbackPhoto
+from iocvn.org.models import OrgUnit
 from tests.factories.feedback import ACTOR, CITIZEN, DONG_KINH, PHONE, TAM_THANH, province, report
 from tests.feedback.test_photos import jpeg_with_gps
 
@@ -54,6 +57,27 @@ def test_sector_rules_route_to_the_agency(lang_son: Session) -> None:
     there = report(lang_son, now=NOW).case
     assert (here.area_code, here.org_code) == ("05986", "20.SXD")  # child category inherits
     assert there.org_code == "05977"
+
+
+def test_two_reports_a_few_metres_apart_across_a_ward_border_go_to_each_ward(
+    lang_son: Session,
+) -> None:
+    """Real boundaries (../shared/data): where Đông Kinh's and Tam Thanh's outlines meet, two
+    points 15 m from it on either side of the border, each routed to its own ward."""
+    shapes = {code: shape(geometry) for code, geometry in lang_son.execute(
+        select(OrgUnit.code, OrgUnit.geometry).where(OrgUnit.code.in_(("05977", "05986")))
+    )}  # fmt: skip
+    border = shapes["05977"].boundary.intersection(shapes["05986"].boundary)
+    assert not border.is_empty, "the two wards share a border"
+    on = border.representative_point()  # a point where the two outlines meet
+    step = 15 * 0.9e-5  # about 15 m in degrees, near enough at 22° N
+    angles = [a / 8 * math.pi for a in range(16)]
+    around = [Point(on.x + step * math.cos(a), on.y + step * math.sin(a)) for a in angles]
+    inside = {code: next(p for p in around if shapes[code].contains(p)) for code in shapes}
+    for code, point in inside.items():
+        case = report(lang_son, lat=point.y, lon=point.x, now=NOW).case
+        assert (case.area_code, case.org_code) == (code, code)  # each ward handles its roads
+    assert inside["05977"].distance(inside["05986"]) < 2 * step
 
 
 def test_an_address_with_a_pre_2025_name_locates_the_case(lang_son: Session) -> None:
