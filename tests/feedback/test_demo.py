@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from iocvn.config import get_settings
 from iocvn.core.context import Actor
 from iocvn.core.timeutil import to_local
-from iocvn.feedback import demo, suggest
+from iocvn.feedback import demo, duplicates, suggest
 from iocvn.feedback.models import Feedback
 from iocvn.indicators import catalogue, feeds
 from iocvn.indicators import demo as indicator_demo
@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 def test_demo_cases_cover_the_workflow_and_load_once(session: Session) -> None:
     province(session)
     first = demo.load(session, get_settings(), Actor("demo"), "20", NOW)
-    assert first.cases == demo.CASES
+    assert first.cases == demo.CASES + demo.REPEATS
     assert first.model_accuracy is not None and first.model_accuracy > 0.5
     statuses = Counter(session.execute(select(Feedback.status)).scalars())
     assert {"received", "assigned", "in_progress", "resolved", "closed", "rejected"} <= set(
@@ -34,7 +34,13 @@ def test_demo_cases_cover_the_workflow_and_load_once(session: Session) -> None:
     outcomes = Counter(session.execute(select(Feedback.outcome)).scalars())
     assert outcomes["fixed_confirmed"] > 0 and outcomes["not_our_remit"] > 0
     ids = session.execute(select(func.count()).where(Feedback.external_id.like("demo-%")))
-    assert ids.scalar_one() == demo.CASES
+    assert ids.scalar_one() == demo.CASES + demo.REPEATS
+    repeats = session.execute(select(Feedback).where(Feedback.external_id.like("demo-r%")))
+    again = list(repeats.scalars())
+    paired = duplicates.best_for(session, again)
+    assert len(again) == demo.REPEATS and set(paired) == {c.id for c in again}
+    for case in again:  # each is paired with the open case it repeats
+        assert paired[case.id].case.description in case.description
     assert suggest.active_model(session) is not None
     again = demo.load(session, get_settings(), Actor("demo"), "20", NOW)
     assert again.cases == 0
@@ -63,7 +69,7 @@ def test_the_demo_cases_feed_the_pakn_indicators_not_invented_figures(
         DataValue.is_current,
     )
     fed = {v.period: v.value for v in session.execute(province_counts).scalars()}
-    assert sum(fed.values()) == demo.CASES
+    assert sum(fed.values()) == demo.CASES + demo.REPEATS
     assert {p: int(v) for p, v in fed.items() if v} == {
         d.strftime("%Y%m%d"): n for d, n in received.items()
     }

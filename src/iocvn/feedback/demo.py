@@ -22,11 +22,12 @@ from iocvn.config import Settings
 from iocvn.core.context import Actor
 from iocvn.core.timeutil import to_local
 from iocvn.feedback import classify, demo_text, intake, stats, suggest, workflow
-from iocvn.feedback.models import Feedback
+from iocvn.feedback.models import OPEN_STATUSES, Feedback
 from iocvn.org.models import OrgUnit
 
 CASES = 200
 DAYS = 60
+REPEATS = 3  # new reports of a problem an open case already reports (the duplicates view)
 SEED = 2026
 NAMES = (
     "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Hoàng Thị Dung", "Nông Văn Én",
@@ -111,6 +112,7 @@ def load(
                              actor=Actor("citizen"), now=received)  # fmt: skip
         _progress(session, settings, actor, ioc, made, category, received, now, rng)
         done.cases += 1
+    done.cases += _repeats(session, settings, province, now, rng)
     # Announce each day's counts, as the daily job does, so the fed indicators (PAKN.*) show
     # what the demo cases did.
     today = to_local(now).date()
@@ -118,6 +120,33 @@ def load(
         stats.publish_daily(session, today - timedelta(days=back))
         done.days += 1
     return done
+
+
+def _repeats(
+    session: Session, settings: Settings, province: str, now: datetime, rng: random.Random
+) -> int:
+    """A few citizens report again, a few tens of metres away, what an open case of the last
+    weeks already reports: new cases the IOC's duplicates view pairs with the open ones."""
+    recent = session.execute(
+        select(Feedback)
+        .where(Feedback.status.in_(OPEN_STATUSES), Feedback.lat.is_not(None),
+               Feedback.received_at >= now - timedelta(days=20),
+               Feedback.external_id.like("demo-%"))
+        .order_by(Feedback.received_at.desc(), Feedback.id)
+        .limit(REPEATS)
+    ).scalars().all()  # fmt: skip
+    for k, first in enumerate(recent):
+        shift = 0.0003 * (1 + rng.random())  # 30–70 m north-east
+        report = intake.NewReport(
+            description=f"Vẫn còn nguyên: {first.description}",
+            category=first.category_code or first.suggested_category,
+            lat=(first.lat or 0) + shift, lon=(first.lon or 0) + shift, anonymous=True,
+            notify_by=None, external_id=f"demo-r{k}",
+        )  # fmt: skip
+        later = min(now, first.received_at + timedelta(hours=rng.uniform(2, 48)))
+        intake.submit(session, settings, province, report, channel="web",
+                      actor=Actor("citizen"), now=later)  # fmt: skip
+    return len(recent)
 
 
 def _progress(
