@@ -1,13 +1,16 @@
 """The province's category tree on the database: seeded from the packaged default, then edited
 by the IOC (add, rename, move, set priority and time limit, deactivate). Edits are audited;
-a category in use is deactivated, never deleted, so old cases keep their category.
+a category in use is deactivated, never deleted, so old cases keep their category. A new time
+limit (``resolve_days``) moves the stored deadlines of the open cases that use it, in the same
+transaction (``clock.category_limits_changed``); the priority is a new case's default only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from iocvn.audit import service as audit
@@ -48,7 +51,7 @@ def seed_categories(session: Session, actor: Actor) -> int:
         session.flush()
         added += 1
     if added:
-        _changed()
+        _changed(session)
         audit.record(session, actor, "feedback.categories_seed", target_type="feedback_category",
                      target_id="default", after={"added": added})  # fmt: skip
     return added
@@ -90,14 +93,16 @@ class CategoryEdit:
 
 
 def save_category(
-    session: Session, actor: Actor, code: str, edit: CategoryEdit
+    session: Session, actor: Actor, code: str, edit: CategoryEdit, *, now: datetime | None = None
 ) -> FeedbackCategory:
-    """Create (when ``code`` is new) or edit a category; audited."""
+    """Create (when ``code`` is new) or edit a category; audited. A changed time limit moves
+    the deadlines of the open cases that use it (at ``now``: what escalation it still reaches)."""
     code = code.strip()
     if not code or len(code) > 64 or not all(c.isalnum() or c in "._" for c in code):
         raise Invalid("invalid_category", details={"field": "code"}, reason="code")
     row = session.get(FeedbackCategory, code)
     before = _snapshot(row) if row else None
+    was_days = row.resolve_days if row else None
     if (row is None or edit.name_vi is not None) and not (edit.name_vi or "").strip():
         raise Invalid("invalid_category", details={"field": "name_vi"}, reason="name_vi")
     if row is None:
@@ -131,14 +136,23 @@ def save_category(
     if edit.active is not None:
         row.active = edit.active
     session.flush()
-    _changed()
+    _changed(session)
     audit.record(session, actor, "feedback.category_save", target_type="feedback_category",
                  target_id=code, before=before, after=_snapshot(row))  # fmt: skip
+    if row.resolve_days != was_days:
+        clock.category_limits_changed(session, actor, code, was_days, now)
     return row
 
 
-def _changed() -> None:
+def _changed(session: Session) -> None:
     """The tree changed: routing and the SLA policy are rebuilt from it."""
+    _forget()
+    # Again once committed: another request may have cached the old tree or limits meanwhile
+    # (a case received then would keep the old limit: no later edit moves it).
+    event.listen(session, "after_commit", lambda _: _forget(), once=True)
+
+
+def _forget() -> None:
     routing.invalidate()
     clock.invalidate()
 

@@ -3,19 +3,21 @@ its own edits), the policy (defaults with each category's time limit), and the s
 
 A stage (``accept``, ``resolve``) starts its clock when the case enters it; the deadline is
 stored on the case (``deadline_at``) so overdue and due-soon lists are plain indexed queries,
-and recomputed when a pause (an approved extension) is added or the calendar is edited.
+and recomputed when a pause (an approved extension) is added, the calendar is edited or a
+category's time limit changes.
 Reopening starts the resolve stage again with its whole time limit. The rules are
 :mod:`.calendar` and :mod:`.sla`.
 
 Calendar edits: a ``CalendarDay`` of kind ``holiday`` is a day off; of kind ``workday`` a day
 worked — a weekend day (làm bù) or a default holiday the government moved. An edit moves the
 stored deadlines of the open cases it reaches, in the same transaction
-(``recompute_deadlines``).
+(``recompute_deadlines``); so does an edit of a category's ``resolve_days``, for the cases
+whose stage takes its limit from that category (``category_limits_changed``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -23,6 +25,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Table,
+    and_,
     bindparam,
     delete,
     event,
@@ -54,7 +57,7 @@ from iocvn.feedback.models import (
 _CALENDARS: Rechecked[cal.WorkCalendar] = Rechecked()
 _POLICIES: Rechecked[sla.SlaPolicy] = Rechecked(size=1)
 DAY_KINDS = ("holiday", "workday")
-CLOCK_ACTOR = "feedback-clock"  # the system's name on deadlines moved by a calendar edit
+CLOCK_ACTOR = "feedback-clock"  # the system's name on deadlines moved by an edit
 _LEVEL_VI = {"unit": "đơn vị", "ioc": "IOC", "leadership": "lãnh đạo tỉnh"}
 
 register(
@@ -131,6 +134,11 @@ def _build_policy(session: Session) -> sla.SlaPolicy:
             FeedbackCategory.resolve_days.is_not(None)
         )
     )
+    return _policy_of((code, days) for code, days in rows)
+
+
+def _policy_of(rows: Iterable[tuple[str, int | None]]) -> sla.SlaPolicy:
+    # The categories' resolve_days (code, days) as the policy's overrides.
     overrides = {
         code: {("resolve", "normal"): cal.WorkingDays(days)}
         for code, days in rows
@@ -250,6 +258,20 @@ def add_pause(
     return pause
 
 
+@dataclass(frozen=True)
+class Cause:
+    """Why deadlines are computed again, in the words of the moved cases' notes (a headline,
+    and on what an escalation is no longer due) and the facts kept on them and on the audit
+    entry."""
+
+    vi: str
+    en: str
+    basis_vi: str
+    basis_en: str
+    note: Mapping[str, object]  # in each note's data
+    audit: Mapping[str, object]  # in the audit entry's ``after``
+
+
 def set_days(
     session: Session, actor: Actor, days: dict[date, tuple[str, str]], *,
     year: int | None = None, now: datetime | None = None,
@@ -283,40 +305,77 @@ def set_days(
     if touched:
         # Every day edited before or after, not only those whose kind changed: saving a year
         # again also brings in line a deadline stored on an older calendar.
-        recompute_deadlines(session, actor, min(touched), max(touched), now or utcnow())
+        first, last = min(touched), max(touched)
+        reach = (
+            Feedback.stage_started_at < local_midnight(last + timedelta(days=1)),
+            # A deadline before ``first`` was reached before the edited days; the leaders'
+            # level is reached later than the deadline, so may lie beyond ``first`` too.
+            or_(Feedback.deadline_at >= local_midnight(first),
+                Feedback.escalation == "leadership"),
+        )  # fmt: skip
+        cause = Cause("Lịch làm việc thay đổi:", "Working calendar changed:", "theo lịch mới",
+                      "on the new calendar", {"calendar": True},
+                      {"days": [first.isoformat(), last.isoformat()]})  # fmt: skip
+        recompute_deadlines(session, actor, reach, cause, now or utcnow())
     return len(days)
 
 
-def recompute_deadlines(
-    session: Session, actor: Actor, first: date, last: date, now: datetime
+def category_limits_changed(
+    session: Session, actor: Actor, code: str, was: int | None, now: datetime | None = None
 ) -> int:
-    """Store again, on the calendar as it now is, the deadline of every open case whose stage
-    clock runs over a day from ``first`` to ``last``; an escalation the new clock no longer
-    reaches at ``now`` is lowered (raising it is the jobs' work, with its e-mails). Each moved
-    case gets an internal note on its timeline; one audit entry (as the system, for
-    ``actor``'s edit) counts them. Returns the number of cases changed."""
-    reach = (
-        Feedback.status.in_(OPEN_STATUSES),
-        Feedback.deadline_at.is_not(None),
-        Feedback.stage_started_at < local_midnight(last + timedelta(days=1)),
-        # A deadline before ``first`` was reached before the edited days; the leaders' level
-        # is reached later than the deadline, so may lie beyond ``first`` too.
-        or_(Feedback.deadline_at >= local_midnight(first), Feedback.escalation == "leadership"),
-    )
+    """After an edit of category ``code``'s ``resolve_days`` (``was``: before it; flushed), move
+    the deadlines of the open cases whose stage takes its limit from it: its own and those of
+    the categories under it that inherit it (``sla.SlaPolicy.duration``). Returns the number
+    of cases changed (:func:`recompute_deadlines`)."""
+    rows = session.execute(select(FeedbackCategory.code, FeedbackCategory.resolve_days))
+    days: dict[str, int | None] = dict(rows.all())
+    after, before = _policy_of(days.items()), _policy_of({**days, code: was}.items())
+    under = [c for c in days if c == code or c.startswith(f"{code}.")]
+    moved: list[tuple[str, str, list[str]]] = []  # (stage, priority, categories it changed for)
+    for stage in sla.STAGES:
+        for priority in sla.PRIORITIES:
+            changed = [c for c in under if before.duration(stage, priority, c)
+                       != after.duration(stage, priority, c)]  # fmt: skip
+            if changed:
+                moved.append((stage, priority, changed))
+    if not moved:
+        return 0
+    reach = or_(*(and_(Feedback.stage == stage, Feedback.priority == priority,
+                       Feedback.category_code.in_(changed))
+                  for stage, priority, changed in moved))  # fmt: skip
+    cause = Cause(f"Thời hạn xử lý lĩnh vực {code} thay đổi:",
+                  f"Time limit of category {code} changed:", "theo thời hạn mới",
+                  "with the new time limit", {"category": code},
+                  {"category": code, "resolve_days": [was, days.get(code)],
+                   "categories": sorted({c for *_, cs in moved for c in cs})})  # fmt: skip
+    return recompute_deadlines(session, actor, (reach,), cause, now or utcnow(), rules=after)
+
+
+def recompute_deadlines(
+    session: Session, actor: Actor, reach: Sequence[ColumnElement[bool]], cause: Cause,
+    now: datetime, *, rules: sla.SlaPolicy | None = None,
+) -> int:  # fmt: skip
+    """Store again, on the calendar and limits as they now are (``rules``: the policy, when the
+    caller has built it), the deadline of every open case that ``reach`` selects; an
+    escalation the new clock no longer reaches at ``now`` is lowered (raising it is the jobs'
+    work, with its e-mails). Each moved case gets an internal note on its timeline; one audit
+    entry (as the system, for ``actor``'s edit) counts them. Returns the number of cases
+    changed."""
+    where = (Feedback.status.in_(OPEN_STATUSES), Feedback.deadline_at.is_not(None), *reach)
     rows = session.execute(
         select(Feedback.id, Feedback.code, Feedback.org_code, Feedback.stage,
                Feedback.stage_started_at, Feedback.priority, Feedback.category_code,
                Feedback.deadline_at, Feedback.escalation)
-        .where(*reach).order_by(Feedback.deadline_at, Feedback.id)
+        .where(*where).order_by(Feedback.deadline_at, Feedback.id)
     ).all()  # fmt: skip
     paused: dict[str, list[cal.Pause]] = {}
     for case_id, starts, ends in session.execute(
         select(ClockPause.feedback_id, ClockPause.starts_at, ClockPause.ends_at)
         .join(Feedback, Feedback.id == ClockPause.feedback_id)
-        .where(*reach)
+        .where(*where)
     ):
         paused.setdefault(case_id, []).append(cal.Pause(starts, ends))
-    rules = policy(session)
+    rules = policy(session) if rules is None else rules
     calendars: dict[tuple[int, int, int], cal.WorkCalendar] = {}
     changes: list[tuple[str, datetime, str]] = []  # (case id, deadline, escalation)
     notes: list[dict[str, object]] = []
@@ -343,7 +402,7 @@ def recompute_deadlines(
         if due == row.deadline_at and level == row.escalation:
             continue
         changes.append((row.id, due, level))
-        notes.append(_moved_note(row, due, level, now, actor))
+        notes.append(_moved_note(row, due, level, now, actor, cause))
         codes.append(row.code)
     if not changes:
         return 0
@@ -363,29 +422,28 @@ def recompute_deadlines(
         session, Actor.system(CLOCK_ACTOR, actor.request_id), "feedback.recompute_deadlines",
         target_type="feedback", target_id=str(len(changes)),
         after={"cases": len(changes), "checked": len(rows), "escalation_lowered": lowered,
-               "days": [first.isoformat(), last.isoformat()], "edited_by": actor.name,
-               "first": codes[:20]},
+               **cause.audit, "edited_by": actor.name, "first": codes[:20]},
     )  # fmt: skip
     return len(changes)
 
 
 def _moved_note(
-    row: Any, deadline: datetime, level: str, now: datetime, actor: Actor
+    row: Any, deadline: datetime, level: str, now: datetime, actor: Actor, cause: Cause
 ) -> dict[str, object]:
     # The case's own trace of the change (internal), Vietnamese then English as in e-mails.
-    vi, en = ["Lịch làm việc thay đổi:"], ["Working calendar changed:"]
+    vi, en = [cause.vi], [cause.en]
     if deadline != row.deadline_at:
         was, new = format_datetime(row.deadline_at), format_datetime(deadline)
         vi.append(f"hạn {was} → {new}.")
         en.append(f"deadline {was} → {new}.")
     if level != row.escalation:
         vi.append(f"Cấp theo dõi {_LEVEL_VI[row.escalation]} → {_LEVEL_VI[level]} (chưa đến hạn "
-                  "của cấp trước theo lịch mới).")  # fmt: skip
-        en.append(f"Escalation {row.escalation} → {level} (not yet due on the new calendar).")
+                  f"của cấp trước {cause.basis_vi}).")  # fmt: skip
+        en.append(f"Escalation {row.escalation} → {level} (not yet due {cause.basis_en}).")
     return {
         "feedback_id": row.id, "at": now, "kind": "comment", "actor": CLOCK_ACTOR,
         "org_code": row.org_code, "public": False, "text": f"{' '.join(vi)} / {' '.join(en)}",
-        "data": {"calendar": True, "deadline_from": row.deadline_at.isoformat(),
+        "data": {**cause.note, "deadline_from": row.deadline_at.isoformat(),
                  "deadline_to": deadline.isoformat(), "escalation_from": row.escalation,
                  "escalation_to": level, "edited_by": actor.name},
     }  # fmt: skip
