@@ -706,3 +706,20 @@ def test_an_address_in_the_public_url_is_no_jurisdiction(
     monkeypatch.setattr(get_settings(), "public_url", "http://127.0.0.1:8000")
     response = client.get("/open311/v2/services.json", params={"jurisdiction_id": "127.0.0.1"})
     assert spec_error(response, 404).endswith("dùng 20.")
+
+
+def test_links_use_the_configured_public_url_not_the_host_header(
+    client: TestClient, lang_son: Session, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "public_url", "https://ioc.langson.gov.vn/")
+    files = [("media", ("o-ga.jpg", jpeg_with_gps(*DONG_KINH), "image/jpeg"))]
+    data = new_request(api_key, lat=None, long=None)
+    code = client.post("/open311/v2/requests.json", data=data, files=files).json()[0][
+        "service_request_id"
+    ]
+    forged = {"Host": "ke-gia-mao.example"}
+    [shown] = client.get(f"/open311/v2/requests/{code}.json", headers=forged).json()
+    photo = lang_son.execute(select(FeedbackPhoto)).scalar_one()
+    assert shown["media_url"] == f"https://ioc.langson.gov.vn/open311/v2/media/{photo.id}"
+    found = client.get("/open311/v2/discovery.json", headers=forged).json()
+    assert {e["url"] for e in found["endpoints"]} == {"https://ioc.langson.gov.vn/open311/v2"}

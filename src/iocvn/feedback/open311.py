@@ -372,7 +372,13 @@ def _read(path: str, responses: Documented = _DOCUMENT) -> Callable[[Endpoint], 
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/open311/v2"
+    """Where Open311 is reached, for the links in answers (discovery, ``media_url``):
+    ``IOCVN_PUBLIC_URL`` when the operator set it, so no request's Host header can change
+    them; else the address the request came to."""
+    settings = get_settings()
+    configured = "public_url" in settings.model_fields_set
+    root = settings.public_url if configured else str(request.base_url)
+    return root.rstrip("/") + "/open311/v2"
 
 
 def _cases(request: Request, db: Session, rows: list[Feedback]) -> Doc:
