@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from iocvn.audit.models import AuditEntry
 from iocvn.config import get_settings
 from iocvn.core.context import Actor
-from iocvn.feedback import catalogue, intake, routing
+from iocvn.feedback import catalogue, clock, intake, routing
 from iocvn.feedback.intake import NewReport, Submitted
+from iocvn.feedback.models import Feedback, FeedbackEvent
 from tests.factories.auth import bearer
 from tests.factories.org import seed
 
@@ -67,3 +70,17 @@ def report(
     )  # fmt: skip
     session.flush()
     return done
+
+
+def clock_notes(session: Session, case: Feedback) -> list[FeedbackEvent]:
+    """The internal notes a recomputation of deadlines left on the case's timeline."""
+    stmt = select(FeedbackEvent).where(
+        FeedbackEvent.feedback_id == case.id, FeedbackEvent.actor == clock.CLOCK_ACTOR
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def recomputations(session: Session) -> list[AuditEntry]:
+    """The audit entries of recomputations of deadlines, oldest first (chained once committed)."""
+    stmt = select(AuditEntry).where(AuditEntry.action == "feedback.recompute_deadlines")
+    return list(session.execute(stmt.order_by(AuditEntry.seq)).scalars())

@@ -24,9 +24,9 @@ from iocvn.core.context import Actor
 from iocvn.core.timeutil import LOCAL_TZ
 from iocvn.feedback import calendar as cal
 from iocvn.feedback import clock, jobs, sla, workflow
-from iocvn.feedback.models import ClockPause, Feedback, FeedbackEvent
+from iocvn.feedback.models import ClockPause, Feedback
 from tests.factories.auth import bearer
-from tests.factories.feedback import province, report
+from tests.factories.feedback import clock_notes, province, recomputations, report
 
 OP = Actor("dieuhanh", "20", "req-lich")
 SCOPE = OrgScope("province", "20", "20")
@@ -55,20 +55,6 @@ def day_off(session: Session, *days: date, now: datetime = EDITED) -> None:
     clock.set_days(session, OP, edits, year=2026, now=now)
 
 
-def notes(session: Session, case: Feedback) -> list[FeedbackEvent]:
-    """The internal notes the calendar's recomputation left on the case's timeline."""
-    stmt = select(FeedbackEvent).where(
-        FeedbackEvent.feedback_id == case.id, FeedbackEvent.actor == clock.CLOCK_ACTOR
-    )
-    return list(session.execute(stmt).scalars())
-
-
-def recomputations(session: Session) -> list[AuditEntry]:
-    """The audit entries of recomputations, oldest first (after a commit: chained)."""
-    stmt = select(AuditEntry).where(AuditEntry.action == "feedback.recompute_deadlines")
-    return list(session.execute(stmt.order_by(AuditEntry.seq)).scalars())
-
-
 def test_a_deadline_on_a_day_made_a_holiday_moves_to_the_next_working_day(
     session: Session,
 ) -> None:
@@ -80,7 +66,7 @@ def test_a_deadline_on_a_day_made_a_holiday_moves_to_the_next_working_day(
     # Exactly what a case accepted at the same instant after the edit gets.
     assert accepted(session, MONDAY).deadline_at == case.deadline_at
     assert clock.state(session, case, EDITED).deadline == case.deadline_at
-    (note,) = notes(session, case)
+    (note,) = clock_notes(session, case)
     assert (note.kind, note.public, note.org_code) == ("comment", False, case.org_code)
     assert "hạn 03/12/2026 17:00 → 04/12/2026 17:00" in note.text
     assert "deadline 03/12/2026 17:00 → 04/12/2026 17:00" in note.text
@@ -118,7 +104,7 @@ def test_closed_and_resolved_cases_are_untouched(session: Session) -> None:
     assert (resolved.deadline_at, resolved.resolved_on_time) == (vn(2026, 12, 3, 17), True)
     assert rejected.deadline_at is None
     assert {c.id: c.updated_at for c in (resolved, rejected)} == stamps
-    assert notes(session, resolved) == notes(session, rejected) == []
+    assert clock_notes(session, resolved) == clock_notes(session, rejected) == []
     assert recomputations(session) == []  # nothing moved: no entry
 
 
@@ -154,8 +140,8 @@ def test_an_escalation_the_new_deadline_no_longer_reaches_is_lowered(session: Se
     assert (late.deadline_at, late.escalation) == (vn(2026, 12, 4, 17), "unit")
     # Still overdue, but half a stage late only on Friday 15:45: back to the IOC.
     assert (later.deadline_at, later.escalation) == (vn(2026, 12, 1, 17), "ioc")
-    assert "Escalation leadership → ioc" in notes(session, later)[0].text
-    assert "Cấp theo dõi IOC → đơn vị" in notes(session, late)[0].text
+    assert "Escalation leadership → ioc" in clock_notes(session, later)[0].text
+    assert "Cấp theo dõi IOC → đơn vị" in clock_notes(session, late)[0].text
     # Lowering is silent; once late again on the new clock, the jobs escalate and announce it.
     assert jobs.escalate(session, friday + timedelta(hours=1)) == 0
     assert jobs.escalate(session, vn(2026, 12, 4, 17, 30)) == 2

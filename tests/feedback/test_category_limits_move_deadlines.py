@@ -25,9 +25,9 @@ from iocvn.core.timeutil import LOCAL_TZ
 from iocvn.feedback import calendar as cal
 from iocvn.feedback import catalogue, clock, jobs, workflow
 from iocvn.feedback.catalogue import CategoryEdit
-from iocvn.feedback.models import Feedback, FeedbackEvent
+from iocvn.feedback.models import Feedback
 from tests.factories.auth import bearer
-from tests.factories.feedback import province, report
+from tests.factories.feedback import clock_notes, province, recomputations, report
 
 OP = Actor("dieuhanh", "20", "req-thoi-han")
 SCOPE = OrgScope("province", "20", "20")
@@ -58,20 +58,6 @@ def limit(session: Session, code: str, days: int, now: datetime = EDITED) -> Non
     catalogue.save_category(session, OP, code, CategoryEdit(resolve_days=days), now=now)
 
 
-def notes(session: Session, case: Feedback) -> list[FeedbackEvent]:
-    """The internal notes a recomputation left on the case's timeline."""
-    stmt = select(FeedbackEvent).where(
-        FeedbackEvent.feedback_id == case.id, FeedbackEvent.actor == clock.CLOCK_ACTOR
-    )
-    return list(session.execute(stmt).scalars())
-
-
-def recomputations(session: Session) -> list[AuditEntry]:
-    """The audit entries of recomputations, oldest first."""
-    stmt = select(AuditEntry).where(AuditEntry.action == "feedback.recompute_deadlines")
-    return list(session.execute(stmt.order_by(AuditEntry.seq)).scalars())
-
-
 def test_a_longer_limit_moves_the_deadline_by_the_days_added(session: Session) -> None:
     province(session)
     case = accepted(session, MONDAY)
@@ -81,7 +67,7 @@ def test_a_longer_limit_moves_the_deadline_by_the_days_added(session: Session) -
     # Exactly what a case accepted at the same instant after the edit gets.
     assert accepted(session, MONDAY).deadline_at == case.deadline_at
     assert clock.state(session, case, EDITED).deadline == case.deadline_at
-    (note,) = notes(session, case)
+    (note,) = clock_notes(session, case)
     assert (note.kind, note.public, note.org_code) == ("comment", False, case.org_code)
     assert note.text.startswith("Thời hạn xử lý lĩnh vực giao_thong.o_ga thay đổi:")
     assert "hạn 03/12/2026 17:00 → 07/12/2026 17:00" in note.text
@@ -102,7 +88,7 @@ def test_a_shorter_limit_pulls_the_deadline_earlier_and_the_jobs_escalate(
     limit(session, O_GA, 1, now=wednesday)
     # Due Tuesday 01/12 17:00: already past, but the edit itself escalates nothing.
     assert (case.deadline_at, case.escalation) == (vn(2026, 12, 1, 17), "unit")
-    assert "hạn 03/12/2026 17:00 → 01/12/2026 17:00" in notes(session, case)[0].text
+    assert "hạn 03/12/2026 17:00 → 01/12/2026 17:00" in clock_notes(session, case)[0].text
     # The next run of the jobs does, with its e-mails.
     assert jobs.escalate(session, wednesday) == 1
     assert case.escalation == "ioc"
@@ -116,7 +102,7 @@ def test_an_escalation_the_longer_limit_no_longer_reaches_is_lowered(session: Se
     assert late.escalation == "ioc"
     limit(session, O_GA, 5, now=wednesday)
     assert (late.deadline_at, late.escalation) == (vn(2026, 12, 3, 17), "unit")
-    (note,) = notes(session, late)
+    (note,) = clock_notes(session, late)
     assert "Cấp theo dõi IOC → đơn vị (chưa đến hạn của cấp trước theo thời hạn mới)" in note.text
     assert "Escalation ioc → unit (not yet due with the new time limit)" in note.text
     # Lowering is silent; once late again on the new limit, the jobs escalate it again.
@@ -144,7 +130,7 @@ def test_closed_cases_other_categories_and_other_limits_are_untouched(session: S
     assert moved.deadline_at == vn(2026, 12, 7, 17)
     assert {c.id: (c.deadline_at, c.updated_at) for c in untouched} == before
     assert (closed.status, closed.resolved_on_time) == ("closed", True)
-    assert all(notes(session, c) == [] for c in untouched)
+    assert all(clock_notes(session, c) == [] for c in untouched)
     (entry,) = recomputations(session)
     assert entry.after is not None
     assert (entry.after["cases"], entry.after["checked"]) == (1, 1)
@@ -161,7 +147,7 @@ def test_categories_inheriting_the_limit_move_with_it(session: Session) -> None:
     assert sign.deadline_at == parent.deadline_at == vn(2026, 12, 7, 17)
     limit(session, "giao_thong", 7)
     assert sign.deadline_at == parent.deadline_at == vn(2026, 12, 9, 17)  # 08/12, 09/12 more
-    assert own.deadline_at == vn(2026, 12, 3, 17) and notes(session, own) == []
+    assert own.deadline_at == vn(2026, 12, 3, 17) and clock_notes(session, own) == []
     (entry,) = recomputations(session)
     assert entry.after is not None
     assert entry.after["categories"] == ["giao_thong", "giao_thong.bien_bao"]
@@ -186,7 +172,7 @@ def test_an_edit_of_no_limit_moves_nothing(session: Session) -> None:
     session.commit()
     session.expire_all()
     assert (case.deadline_at, case.priority) == (vn(2026, 12, 3, 17), "normal")
-    assert notes(session, case) == [] and recomputations(session) == []
+    assert clock_notes(session, case) == [] and recomputations(session) == []
     saves = select(AuditEntry).where(AuditEntry.action == "feedback.category_save")
     assert len(session.execute(saves).all()) == 2
 

@@ -641,12 +641,6 @@ def test_an_overdue_case_is_not_asked_for_by_api(
 # --- the pages -----------------------------------------------------------------------------
 
 
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
-
-
 def _listed(page: str) -> list[str]:
     return re.findall(r'<tr data-code="([^"]+)"', page)
 

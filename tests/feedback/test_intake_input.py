@@ -24,6 +24,7 @@ from iocvn.feedback.intake import NewReport, Photo, clean_text
 from iocvn.feedback.models import Feedback
 from tests.factories.auth import add_user, bearer
 from tests.factories.feedback import CITIZEN, DONG_KINH, PHONE, province, report
+from tests.factories.web import csrf_of, login
 from tests.feedback.test_photos import jpeg_with_gps
 
 ZWSP, ZWJ, ZWNJ, BOM, SHY, WJ = "\u200b", "\u200d", "\u200c", "\ufeff", "\u00ad", "\u2060"
@@ -211,10 +212,8 @@ def test_the_public_form_keeps_the_address_over_a_photo_taken_elsewhere(
     client: TestClient, session: Session
 ) -> None:
     province(session)
-    page = client.get("/phan-anh/gui")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    data = {"csrf_token": token.group(1), "category": "giao_thong.o_ga", "description": TEXT,
+    token = csrf_of(client.get("/phan-anh/gui").text)
+    data = {"csrf_token": token, "category": "giao_thong.o_ga", "description": TEXT,
             "address": "Số 5 Bà Triệu, phường Đông Kinh"}  # fmt: skip
     files = [("photos", ("ha-noi.jpg", jpeg_with_gps(*HANOI), "image/jpeg"))]
     done = client.post("/phan-anh/gui", data=data, files=files)
@@ -367,10 +366,8 @@ def test_the_public_form_and_open311_refuse_an_address_naming_no_commune(
     client: TestClient, session: Session
 ) -> None:
     province(session)
-    page = client.get("/phan-anh/gui")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    form = {"csrf_token": token.group(1), "category": "giao_thong.o_ga", "description": TEXT,
+    token = csrf_of(client.get("/phan-anh/gui").text)
+    form = {"csrf_token": token, "category": "giao_thong.o_ga", "description": TEXT,
             "address": NOWHERE}  # fmt: skip
     shown = client.post("/phan-anh/gui", data=form)
     assert shown.status_code == 422
@@ -410,10 +407,6 @@ def test_staff_intake_keeps_it_for_the_iocs_triage(
     assert code not in [item["code"] for item in mine["items"]]
     add_user(session, "trucban", "operator", "20", password=PASSWORD)
     session.commit()
-    login = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-    assert token is not None
-    client.post("/login", data={"username": "trucban", "password": PASSWORD,
-                                "csrf_token": token.group(1)})  # fmt: skip
+    login(client, "trucban", PASSWORD)
     inbox = client.get("/feedback")  # the IOC's default view: the new cases
     assert inbox.status_code == 200 and code in inbox.text
