@@ -188,6 +188,15 @@ class WorkCalendar:
             worked.update(schedule.compensatory_days)
         return cls(frozenset(off), frozenset(worked), frozenset(weekdays), hours, tz)
 
+    @property
+    def day_length(self) -> timedelta:
+        """The working time of one working day (7 h 30 with the default hours)."""
+        return sum(
+            (datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+             for opens, closes in self.hours),
+            timedelta(),
+        )  # fmt: skip
+
     def local_date(self, t: datetime) -> date:
         """The date of ``t`` in the calendar's time zone."""
         return aware_utc(t).astimezone(self.tz).date()

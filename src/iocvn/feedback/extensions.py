@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from iocvn.auth.models import User
 from iocvn.auth.scope import OrgScope
 from iocvn.config import get_settings
 from iocvn.core.context import Actor
@@ -297,32 +298,29 @@ def tell_ioc(session: Session, case: Feedback, found: ExtensionRequest) -> int:
     so it is decided before the deadline; a warning is logged when nobody has an address."""
     province = province_of(session, case)
     people = notify.recipients(session, [province], IOC_ROLES) if province else []
-    if not people:
-        log.warning(
-            "extension request: nobody at the IOC with an e-mail to tell",
-            extra={"case": case.code, "org_code": found.org_code},
-        )
-        return 0
-    unit = session.get(OrgUnit, found.org_code)
-    subject, body = compose(case, found, get_settings().public_url,
-                            unit.name if unit else found.org_code)  # fmt: skip
-    for user in people:
-        notify.enqueue(session, "email", user.email or "", subject, body, PURPOSE, case.id,
-                       org_code=user.org_code)  # fmt: skip
-    return len(people)
+    unit = session.get(OrgUnit, found.org_code) if people else None
+    return _mail(session, case, found, people, unit.name if unit else found.org_code,
+                 "extension request: nobody at the IOC with an e-mail to tell")  # fmt: skip
 
 
 def tell_unit(session: Session, case: Feedback, found: ExtensionRequest) -> int:
     """E-mail the decision to the requesting unit's officers (as escalation reaches a unit:
     active accounts with an address); a warning is logged when nobody has one."""
     people = notify.recipients(session, [found.org_code], UNIT_ROLES)
+    return _mail(session, case, found, people, "",
+                 "extension decision: nobody with an e-mail to tell")  # fmt: skip
+
+
+def _mail(
+    session: Session, case: Feedback, found: ExtensionRequest, people: Sequence[User],
+    unit: str, nobody: str,
+) -> int:  # fmt: skip
+    """Queue :func:`compose`'s message to each of ``people`` (or log ``nobody``)."""
     if not people:
-        log.warning(
-            "extension decision: nobody with an e-mail to tell",
-            extra={"case": case.code, "decision": found.status, "org_code": found.org_code},
-        )
+        log.warning(nobody, extra={"case": case.code, "status": found.status,
+                                   "org_code": found.org_code})  # fmt: skip
         return 0
-    subject, body = compose(case, found, get_settings().public_url)
+    subject, body = compose(case, found, get_settings().public_url, unit)
     for user in people:
         notify.enqueue(session, "email", user.email or "", subject, body, PURPOSE, case.id,
                        org_code=user.org_code)  # fmt: skip

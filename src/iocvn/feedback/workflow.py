@@ -16,7 +16,7 @@ here (the state it needs, the unit it belongs to).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -349,7 +349,7 @@ def extend(
     # once): this one starts where it ends, so two extensions add up.
     starts = max([now, *(p.paused_to for p in clock.pauses(session, case)
                          if p.paused_to is not None and p.paused_to > now)])  # fmt: skip
-    until = cal.add_working_time(calendar, starts, _working_day(calendar) * working_days)
+    until = cal.add_working_time(calendar, starts, calendar.day_length * working_days)
     clock.add_pause(session, case, starts, until, text, actor.name)
     _event(session, case, actor, "extended", public=True, text=text, now=now,
            working_days=working_days, deadline_from=old.isoformat() if old else None,
@@ -366,15 +366,6 @@ def extend(
     )
     session.flush()
     return case
-
-
-def _working_day(calendar: cal.WorkCalendar) -> timedelta:
-    """The working time of one working day (7 h 30 with the default hours)."""
-    return sum(
-        (datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
-         for opens, closes in calendar.hours),
-        timedelta(),
-    )  # fmt: skip
 
 
 def resolve(
