@@ -47,6 +47,13 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def _box(lat: float) -> tuple[float, float]:
+    """Half the sides, in degrees of latitude and longitude, of the box around a point at
+    ``lat`` that holds every point within ``RADIUS_M``."""
+    dlat = RADIUS_M / 111_320
+    return dlat, dlat / max(0.1, math.cos(math.radians(lat)))
+
+
 def _field(case: Any) -> str | None:
     category = case.category_code or case.suggested_category
     return top_level(category) if category else None
@@ -87,8 +94,7 @@ def candidates(session: Session, case: Feedback, *, limit: int = 5) -> list[Cand
             )
         )  # fmt: skip
     if case.lat is not None and case.lon is not None:
-        dlat = RADIUS_M / 111_320
-        dlon = dlat / max(0.1, math.cos(math.radians(case.lat)))
+        dlat, dlon = _box(case.lat)
         near = and_(Feedback.lat.between(case.lat - dlat, case.lat + dlat),
                     Feedback.lon.between(case.lon - dlon, case.lon + dlon))  # fmt: skip
         stmt = stmt.where(or_(near, and_(Feedback.lat.is_(None),
@@ -143,8 +149,7 @@ def best_for(session: Session, cases: Sequence[Feedback]) -> dict[str, Candidate
     for case in cases:
         if case.lat is not None and case.lon is not None:
             i, j = _cell(case.lat, case.lon)
-            dlat = RADIUS_M / 111_320
-            dlon = dlat / max(0.1, math.cos(math.radians(case.lat)))
+            dlat, dlon = _box(case.lat)
             around = [r for di in (-1, 0, 1) for dj in (-1, 0, 1)
                       for r in cells.get((i + di, j + dj), ())]  # fmt: skip
             near = [r for r in around
